@@ -1,0 +1,156 @@
+"""Gather the facts, apply the rules of `statuspage.status`, write what changed.
+
+Called inside the transaction of every change that can move a component's status (incidents,
+maintenance, manual status, probe results), so that the stored status, its history row and the
+public event are committed together with the change or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from statuspage import status as rules
+from statuspage.models import (
+    ACTIVE_MAINTENANCE_STATUSES,
+    OPEN_INCIDENT_STATUSES,
+    Component,
+    ComponentDay,
+    ComponentStatusChange,
+    Event,
+    IncidentComponent,
+    Maintenance,
+    SiteState,
+)
+
+SECONDS_FIELD = {
+    rules.DEGRADED: "degraded_seconds",
+    rules.PARTIAL: "partial_seconds",
+    rules.MAJOR: "major_seconds",
+    rules.MAINTENANCE: "maintenance_seconds",
+}
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    component_id: int
+    old_status: str
+    new_status: str
+    cause_id: int | None
+
+
+def gather_facts() -> list[rules.ComponentFacts]:
+    """Read every component's inputs in a fixed number of queries."""
+    deps: dict[int, list[int]] = defaultdict(list)
+    for from_id, to_id in Component.depends_on.through.objects.values_list(
+        "from_component_id", "to_component_id"
+    ):
+        deps[from_id].append(to_id)
+    incident_statuses: dict[int, list[str]] = defaultdict(list)
+    for component_id, status in IncidentComponent.objects.filter(
+        incident__status__in=OPEN_INCIDENT_STATUSES
+    ).values_list("component_id", "status"):
+        incident_statuses[component_id].append(status)
+    in_maintenance = set(
+        Maintenance.components.through.objects.filter(
+            maintenance__status__in=ACTIVE_MAINTENANCE_STATUSES
+        ).values_list("component_id", flat=True)
+    )
+    return [
+        rules.ComponentFacts(
+            id=cid,
+            manual_status=manual,
+            incident_statuses=tuple(incident_statuses[cid]),
+            probe_status=auto,
+            in_maintenance=cid in in_maintenance,
+            depends_on=tuple(deps[cid]),
+        )
+        for cid, manual, auto in Component.objects.values_list("id", "manual_status", "auto_status")
+    ]
+
+
+def recompute_statuses(now: datetime | None = None) -> list[StatusChange]:
+    """Bring every component's stored status in line with its inputs; return what changed."""
+    now = now or timezone.now()
+    changes: list[StatusChange] = []
+    touched = False
+    with transaction.atomic():
+        current = {
+            c.id: c
+            for c in Component.objects.select_for_update().only(
+                "id", "status", "status_since", "status_cause_id", "is_public"
+            )
+        }
+        derived = rules.derive_statuses(gather_facts())
+        for cid, result in derived.items():
+            component = current[cid]
+            if component.status == result.status and component.status_cause_id == result.cause:
+                continue
+            touched = True
+            if component.status != result.status:
+                changes.append(StatusChange(cid, component.status, result.status, result.cause))
+                close_interval(cid, component.status, component.status_since, now)
+                mark_day(cid, result.status, now)
+                ComponentStatusChange.objects.create(
+                    component_id=cid,
+                    old_status=component.status,
+                    new_status=result.status,
+                    cause_id=result.cause,
+                    at=now,
+                )
+                Event.objects.create(
+                    kind=Event.Kind.COMPONENT_STATUS_CHANGED,
+                    component_id=cid,
+                    old_status=component.status,
+                    new_status=result.status,
+                    notify=component.is_public,
+                    created_at=now,
+                )
+                Component.objects.filter(pk=cid).update(
+                    status=result.status, status_since=now, status_cause_id=result.cause
+                )
+            else:
+                Component.objects.filter(pk=cid).update(status_cause_id=result.cause)
+        if touched:
+            SiteState.bump(now)
+    return changes
+
+
+def local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    local = timezone.localtime(moment)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # Add a day through the calendar, not 86400 s, so that DST days keep their length.
+    end = (start + timedelta(days=1, hours=2)).replace(hour=0)
+    return start, end
+
+
+def close_interval(component_id: int, status: str, since: datetime, until: datetime) -> None:
+    """Add the time spent in `status` from `since` to `until` to the daily rollups."""
+    column = SECONDS_FIELD.get(status)
+    if column is None or until <= since:
+        return
+    cursor = since
+    while cursor < until:
+        day_start, day_end = local_day_bounds(cursor)
+        chunk_end = min(day_end, until)
+        seconds = int((chunk_end - cursor).total_seconds())
+        mark_day(component_id, status, cursor)
+        ComponentDay.objects.filter(component_id=component_id, day=day_start.date()).update(
+            **{column: F(column) + seconds}
+        )
+        cursor = chunk_end
+
+
+def mark_day(component_id: int, status: str, moment: datetime) -> None:
+    """Make sure the day's rollup exists and its worst status is at least `status`."""
+    day = timezone.localtime(moment).date()
+    row, created = ComponentDay.objects.get_or_create(
+        component_id=component_id, day=day, defaults={"worst_status": status}
+    )
+    if not created and rules.SEVERITY[status] > rules.SEVERITY[row.worst_status]:
+        ComponentDay.objects.filter(pk=row.pk).update(worst_status=status)

@@ -1,0 +1,20 @@
+from celery import shared_task
+
+from statuspage.actions import advance_maintenances
+
+
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def advance_maintenance_windows() -> int:
+    """Start and complete maintenance windows at their edges (beat runs it every 30 s)."""
+    return len(advance_maintenances())
+
+
+@shared_task(ignore_result=True)
+def ping(marker: str) -> str:
+    """A task that only proves the round trip web -> broker -> worker -> database works."""
+    from statuspage.models import AuditEntry
+
+    AuditEntry.objects.create(
+        via=AuditEntry.Via.SYSTEM, action="ping", object_type="ping", object_id=marker
+    )
+    return marker

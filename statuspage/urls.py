@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("console/", include("statuspage.console.urls")),
+    path("console/probes/", include("monitors.urls")),
+    path("api/v1/", include("statuspage.api.urls")),
+    path("subscriptions/", include("statuspage.subscriptions.urls")),
+    path("", include("statuspage.public.urls")),
+]

@@ -1,0 +1,28 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from statuspage.models import Component, ComponentGroup
+
+
+@pytest.fixture
+def staff(db):
+    return get_user_model().objects.create_user(
+        "alice", "alice@example.com", "pw-alice-123", is_staff=True
+    )
+
+
+@pytest.fixture
+def make_component(db):
+    def make(
+        slug: str, *, group: ComponentGroup | None = None, depends_on=(), **fields
+    ) -> Component:
+        component = Component.objects.create(
+            name=fields.pop("name", slug.replace("-", " ").title()),
+            slug=slug,
+            group=group,
+            **fields,
+        )
+        component.depends_on.set(depends_on)
+        return component
+
+    return make
