@@ -33,6 +33,10 @@ class Probe(models.Model):
     # How many vantage points must confirm a failure; None means more than half of them.
     quorum = models.PositiveIntegerField(null=True, blank=True)
     is_enabled = models.BooleanField(default=True)
+    # Heartbeat probes: the secret in the URL the external job calls, and its last call.
+    heartbeat_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+    last_ping_ok = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -454,3 +454,20 @@ class SiteState(models.Model):
     def current(cls) -> SiteState:
         state, _ = cls.objects.get_or_create(pk=1)
         return state
+
+
+class Journey(models.Model):
+    """Something a borrower does (apply for a loan, repay), and the components it needs: the
+    public page's "is it me or the system?" panel answers per journey. Defined in the config."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)
+    name_alt = models.CharField(max_length=100, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    components = models.ManyToManyField(Component, related_name="journeys")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -9,6 +9,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/", include("statuspage.console.urls")),
     path("console/probes/", include("monitors.urls")),
+    path("console/subscribers/", include("statuspage.subscriptions.console_urls")),
+    path("probes/", include("monitors.public_urls")),
     path("api/v1/", include("statuspage.api.urls")),
     path("subscriptions/", include("statuspage.subscriptions.urls")),
     path("", include("statuspage.public.urls")),

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('statuspage', '0001_initial'),
+        ('statuspage', '0002_journey'),
     ]
 
     operations = [
@@ -32,6 +32,9 @@ class Migration(migrations.Migration):
                 ('vantage_points', models.JSONField(default=monitors.models.default_vantage_points)),
                 ('quorum', models.PositiveIntegerField(blank=True, null=True)),
                 ('is_enabled', models.BooleanField(default=True)),
+                ('heartbeat_token', models.CharField(blank=True, max_length=64, null=True, unique=True)),
+                ('last_ping_at', models.DateTimeField(blank=True, null=True)),
+                ('last_ping_ok', models.BooleanField(default=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('component', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='probes', to='statuspage.component')),

@@ -1,3 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("statuspage.public.data_urls")),
+    path("", include("statuspage.public.page_urls")),
+]
