@@ -250,12 +250,12 @@ def post_incident_update(
         raise ValidationError({"body": "A message is required."})
     if impact is not None:
         check_choice("impact", impact, Impact)
-    if status == IncidentStatus.POSTMORTEM and incident.resolved_at is None:
-        raise ValidationError({"status": "Resolve the incident before its postmortem."})
     if components is not None:
         check_component_statuses(components)
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if status == IncidentStatus.POSTMORTEM and incident.resolved_at is None:
+            raise ValidationError({"status": "Resolve the incident before its postmortem."})
         before = incident_state(incident)
         was_open = incident.is_open
         if components is not None:
@@ -383,10 +383,11 @@ def write_postmortem(
     now = now or timezone.now()
     if not body.strip():
         raise ValidationError({"postmortem": "The postmortem is empty."})
-    if incident.resolved_at is None:
-        raise ValidationError({"postmortem": "Resolve the incident before writing its postmortem."})
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.resolved_at is None:
+            message = "Resolve the incident before writing its postmortem."
+            raise ValidationError({"postmortem": message})
         before = incident_state(incident)
         incident.postmortem = body
         if publish:

@@ -63,10 +63,9 @@ def parse_database_url(name: str, url: str) -> dict:
             f"(use postgres://user:password@host:port/name or sqlite:///path)"
         )
     if engine.endswith("sqlite3"):
-        path = unquote(parts.path)
-        if path.startswith("/") and not path.startswith("//") and parts.netloc == "":
-            path = path[1:] if path[1:2] == "/" else path
-        if not path or path == "/":
+        # sqlite:///relative/file and sqlite:////absolute/file, as dj-database-url reads them
+        path = unquote(parts.path)[1:]
+        if parts.netloc or not path:
             raise ImproperlyConfigured(f"{name}={url!r}: no database file named")
         return {"ENGINE": engine, "NAME": path}
     try:
