@@ -17,6 +17,11 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -q -e '.[test]'
 	touch $@
 
+# The browser tests drive Debian's Chromium (nothing downloads a browser); install it when
+# missing and we may (as root), otherwise those tests skip with the reason.
+/usr/bin/chromium:
+	-if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
@@ -27,7 +32,7 @@ migrate: install
 run: install
 	PORT=$(PORT) $(PY) -m statuspage.run
 
-test: install-test
+test: install-test /usr/bin/chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-test
