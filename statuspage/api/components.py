@@ -1,0 +1,36 @@
+"""/api/v1/components: list, read, and set a component's status by hand (by slug or id)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router
+
+from statuspage import actions
+from statuspage.api.errors import ERROR_RESPONSES
+from statuspage.api.lookups import get_component
+from statuspage.api.representations import component_out, components_with_details
+from statuspage.api.schemas import ComponentOut, ComponentStatusChange
+from statuspage.models import AuditEntry
+
+router = Router(tags=["components"])
+
+
+@router.get("", response={200: list[ComponentOut], **ERROR_RESPONSES})
+def list_components(request: HttpRequest):
+    """Every component, internal-only ones included, in page order."""
+    return [component_out(component) for component in components_with_details()]
+
+
+@router.get("/{component_ref}", response={200: ComponentOut, **ERROR_RESPONSES})
+def get_component_view(request: HttpRequest, component_ref: str):
+    """A component by slug or id."""
+    return component_out(get_component(component_ref))
+
+
+@router.patch("/{component_ref}", response={200: ComponentOut, **ERROR_RESPONSES})
+def set_component_status(request: HttpRequest, component_ref: str, payload: ComponentStatusChange):
+    """Set the status staff give the component by hand (by slug or id)."""
+    component = actions.set_component_status(
+        get_component(component_ref), payload.status, actor=request.auth, via=AuditEntry.Via.API
+    )
+    return component_out(component)

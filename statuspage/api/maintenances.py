@@ -1,0 +1,152 @@
+"""/api/v1/maintenances: list, read, schedule, edit, start, verify, complete, cancel, notes."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router
+
+from statuspage import actions
+from statuspage.api.errors import ERROR_RESPONSES, renamed_fields
+from statuspage.api.lookups import components_by_ref, get_by_id
+from statuspage.api.representations import maintenance_out, maintenances_with_details, note_out
+from statuspage.api.schemas import (
+    MaintenanceCreate,
+    MaintenanceEdit,
+    MaintenanceOut,
+    MaintenanceQuery,
+    MaintenanceTransition,
+    NoteCreate,
+    NoteOut,
+)
+from statuspage.models import (
+    ACTIVE_MAINTENANCE_STATUSES,
+    AuditEntry,
+    Maintenance,
+    MaintenanceStatus,
+)
+
+router = Router(tags=["maintenances"])
+
+# The service layer's names for the API's (Statuspage's) field names.
+MAINTENANCE_FIELDS = {
+    "title": "name",
+    "title_alt": "name_alt",
+    "starts_at": "scheduled_for",
+    "ends_at": "scheduled_until",
+}
+API_TO_MODEL = {api_name: model_name for model_name, api_name in MAINTENANCE_FIELDS.items()}
+
+
+def get_maintenance(maintenance_id: str) -> Maintenance:
+    return get_by_id(maintenances_with_details(), maintenance_id, "maintenance")
+
+
+def detailed(maintenance: Maintenance) -> dict:
+    return maintenance_out(maintenances_with_details().get(pk=maintenance.pk))
+
+
+@router.get("", response={200: list[MaintenanceOut], **ERROR_RESPONSES})
+def list_maintenances(request: HttpRequest, filters: Query[MaintenanceQuery]):
+    """Maintenance windows, latest start first."""
+    maintenances = maintenances_with_details()
+    status = filters.status
+    if status == "upcoming":
+        maintenances = maintenances.filter(
+            status=MaintenanceStatus.SCHEDULED, ends_at__gt=timezone.now()
+        )
+    elif status == "active":
+        maintenances = maintenances.filter(status__in=ACTIVE_MAINTENANCE_STATUSES)
+    elif status is not None:
+        maintenances = maintenances.filter(status=status)
+    return [
+        maintenance_out(maintenance)
+        for maintenance in maintenances[filters.offset : filters.offset + filters.limit]
+    ]
+
+
+@router.get("/{maintenance_id}", response={200: MaintenanceOut, **ERROR_RESPONSES})
+def get_maintenance_view(request: HttpRequest, maintenance_id: str):
+    return maintenance_out(get_maintenance(maintenance_id))
+
+
+@router.post("", response={201: MaintenanceOut, **ERROR_RESPONSES})
+def schedule_maintenance(request: HttpRequest, payload: MaintenanceCreate):
+    """Announce a maintenance window."""
+    with renamed_fields(MAINTENANCE_FIELDS):
+        maintenance = actions.schedule_maintenance(
+            title=payload.name,
+            title_alt=payload.name_alt,
+            description=payload.description,
+            description_alt=payload.description_alt,
+            starts_at=payload.scheduled_for,
+            ends_at=payload.scheduled_until,
+            components=components_by_ref(payload.components).values(),
+            auto_start=payload.auto_start,
+            auto_complete=payload.auto_complete,
+            is_public=payload.is_public,
+            notify=payload.deliver_notifications,
+            actor=request.auth,
+            via=AuditEntry.Via.API,
+        )
+    return 201, detailed(maintenance)
+
+
+@router.patch("/{maintenance_id}", response={200: MaintenanceOut, **ERROR_RESPONSES})
+def edit_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceEdit):
+    """Change a scheduled or active maintenance: its window, texts, flags or components."""
+    maintenance = get_maintenance(maintenance_id)
+    changes = payload.model_dump(exclude_none=True)
+    refs = changes.pop("components", None)
+    fields = {API_TO_MODEL.get(name, name): value for name, value in changes.items()}
+    with renamed_fields(MAINTENANCE_FIELDS):
+        components = components_by_ref(refs).values() if refs is not None else None
+        maintenance = actions.edit_maintenance(
+            maintenance, components=components, actor=request.auth, via=AuditEntry.Via.API, **fields
+        )
+    return detailed(maintenance)
+
+
+def transition(request: HttpRequest, maintenance_id: str, payload, status: str) -> dict:
+    maintenance = get_maintenance(maintenance_id)
+    maintenance = actions.set_maintenance_status(
+        maintenance,
+        status,
+        body=payload.body,
+        notify=payload.deliver_notifications,
+        actor=request.auth,
+        via=AuditEntry.Via.API,
+    )
+    return detailed(maintenance)
+
+
+@router.post("/{maintenance_id}/start", response={200: MaintenanceOut, **ERROR_RESPONSES})
+def start_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition):
+    """Start the work now (in_progress), whatever the window says."""
+    return transition(request, maintenance_id, payload, MaintenanceStatus.IN_PROGRESS)
+
+
+@router.post("/{maintenance_id}/verify", response={200: MaintenanceOut, **ERROR_RESPONSES})
+def verify_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition):
+    """The work is done and being checked (verifying)."""
+    return transition(request, maintenance_id, payload, MaintenanceStatus.VERIFYING)
+
+
+@router.post("/{maintenance_id}/complete", response={200: MaintenanceOut, **ERROR_RESPONSES})
+def complete_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition):
+    return transition(request, maintenance_id, payload, MaintenanceStatus.COMPLETED)
+
+
+@router.post("/{maintenance_id}/cancel", response={200: MaintenanceOut, **ERROR_RESPONSES})
+def cancel_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition):
+    return transition(request, maintenance_id, payload, MaintenanceStatus.CANCELLED)
+
+
+@router.post("/{maintenance_id}/notes", response={201: NoteOut, **ERROR_RESPONSES})
+def add_note(request: HttpRequest, maintenance_id: str, payload: NoteCreate):
+    """An internal note: staff only, never published."""
+    maintenance = get_maintenance(maintenance_id)
+    note = actions.add_note(
+        maintenance=maintenance, body=payload.body, actor=request.auth, via=AuditEntry.Via.API
+    )
+    return 201, note_out(note)

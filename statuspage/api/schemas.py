@@ -1,0 +1,282 @@
+"""What /api/v1/ accepts and returns. Field names follow Statuspage where it has one (`name`,
+`impact`, `scheduled_for`, `incident_updates`, `deliver_notifications`); ids are strings.
+
+Request bodies forbid unknown fields, so that a typo is a 400 naming it rather than a silently
+ignored change.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from ninja import Schema
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
+
+from statuspage.models import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, Origin
+
+
+def _representable_in_utc(value: datetime) -> datetime:
+    # Stored in UTC: a time near year 1 or 9999 would overflow there and fail in the database.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("The time is out of range.") from None
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_representable_in_utc)]
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+AltTitle = Annotated[str, Field(max_length=200)]
+Message = Annotated[str, Field(min_length=1)]
+ComponentRef = Annotated[str, Field(min_length=1, max_length=100)]
+
+OpenIncidentStatus = Literal["investigating", "identified", "monitoring"]
+ComponentStatuses = Annotated[
+    dict[ComponentRef, ComponentStatus],
+    Field(
+        description="Affected components, by slug or id, and the status the incident puts each in."
+    ),
+]
+
+
+class RequestBody(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- query strings ------------------------------------------------------------------------------
+
+IncidentFilter = Literal[
+    "open", "unresolved", "investigating", "identified", "monitoring", "resolved", "postmortem"
+]
+MaintenanceFilter = Literal[
+    "upcoming", "active", "scheduled", "in_progress", "verifying", "completed", "cancelled"
+]
+
+
+class Page(Schema):
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+class IncidentQuery(Page):
+    status: IncidentFilter | None = Field(
+        None, description="`open` (or `unresolved`): investigating, identified or monitoring."
+    )
+    impact: Impact | None = None
+    origin: Origin | None = None
+    component: ComponentRef | None = Field(
+        None, description="Only incidents affecting this component (slug or id)."
+    )
+
+
+class MaintenanceQuery(Page):
+    status: MaintenanceFilter | None = Field(
+        None,
+        description="`upcoming`: scheduled and not yet over; `active`: in_progress or verifying.",
+    )
+
+
+# --- requests -----------------------------------------------------------------------------------
+
+
+class IncidentCreate(RequestBody):
+    name: Title
+    body: Message = Field(description="The first update's message (Markdown).")
+    status: OpenIncidentStatus = "investigating"
+    impact: Impact = Impact.MINOR
+    components: ComponentStatuses = {}
+    is_public: bool = True
+    deliver_notifications: bool = True
+    name_alt: AltTitle = ""
+    body_alt: str = ""
+
+
+class IncidentEdit(RequestBody):
+    """Change fields without posting to the timeline; omitted (or null) fields stay as they are.
+    `components`, when given, replaces the affected components."""
+
+    name: Title | None = None
+    name_alt: AltTitle | None = None
+    impact: Impact | None = None
+    is_public: bool | None = None
+    components: ComponentStatuses | None = None
+
+
+class IncidentUpdateCreate(RequestBody):
+    status: IncidentStatus
+    body: Message
+    body_alt: str = ""
+    impact: Impact | None = None
+    components: ComponentStatuses | None = None
+    deliver_notifications: bool = True
+
+
+class Resolution(RequestBody):
+    body: Message
+    deliver_notifications: bool = True
+
+
+class Postmortem(RequestBody):
+    body: Message = Field(description="The postmortem (Markdown).")
+    publish: bool = Field(True, description="Publish it, moving the incident to postmortem.")
+
+
+class NoteCreate(RequestBody):
+    body: Message
+
+
+class MaintenanceCreate(RequestBody):
+    name: Title
+    scheduled_for: Moment
+    scheduled_until: Moment
+    description: str = ""
+    components: list[ComponentRef] = Field([], description="Components, by slug or id.")
+    auto_start: bool = True
+    auto_complete: bool = True
+    is_public: bool = True
+    deliver_notifications: bool = True
+    name_alt: AltTitle = ""
+    description_alt: str = ""
+
+
+class MaintenanceEdit(RequestBody):
+    """Omitted (or null) fields stay as they are; `components`, when given, replaces them."""
+
+    name: Title | None = None
+    name_alt: AltTitle | None = None
+    description: str | None = None
+    description_alt: str | None = None
+    scheduled_for: Moment | None = None
+    scheduled_until: Moment | None = None
+    components: list[ComponentRef] | None = None
+    auto_start: bool | None = None
+    auto_complete: bool | None = None
+    is_public: bool | None = None
+
+
+class MaintenanceTransition(RequestBody):
+    body: str = Field("", description="A message for the maintenance's timeline (Markdown).")
+    deliver_notifications: bool = True
+
+
+class ComponentStatusChange(RequestBody):
+    status: ComponentStatus = Field(
+        description="The status staff give the component by hand; operational clears it. The "
+        "effective status is the worst of this, open incidents, maintenance and probes."
+    )
+
+
+# --- responses ----------------------------------------------------------------------------------
+
+
+class ComponentOut(Schema):
+    id: str
+    name: str
+    name_alt: str
+    slug: str
+    description: str
+    group_id: str | None
+    position: int
+    status: ComponentStatus = Field(description="The effective status.")
+    manual_status: ComponentStatus
+    auto_status: ComponentStatus
+    status_since: datetime
+    status_cause_id: str | None = Field(description="The failing dependency, if any.")
+    depends_on: list[str] = Field(description="Slugs of the components this one depends on.")
+    is_public: bool
+    only_show_if_degraded: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ComponentBrief(Schema):
+    id: str
+    name: str
+    slug: str
+    status: ComponentStatus = Field(description="The component's current effective status.")
+
+
+class AffectedComponent(ComponentBrief):
+    affected_status: ComponentStatus = Field(description="The status the incident puts it in.")
+
+
+class StatusChange(Schema):
+    code: str
+    name: str
+    old_status: str
+    new_status: str
+
+
+class IncidentUpdateOut(Schema):
+    id: str
+    incident_id: str
+    status: IncidentStatus
+    body: str
+    body_alt: str
+    author: str | None
+    deliver_notifications: bool
+    affected_components: list[StatusChange]
+    display_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class NoteOut(Schema):
+    id: str
+    body: str
+    author: str | None
+    created_at: datetime
+
+
+class IncidentOut(Schema):
+    id: str
+    name: str
+    name_alt: str
+    status: IncidentStatus
+    impact: Impact
+    origin: str
+    is_public: bool
+    components: list[AffectedComponent]
+    incident_updates: list[IncidentUpdateOut] = Field(description="Newest first.")
+    internal_notes: list[NoteOut] = Field(description="Staff only: never published.")
+    postmortem_body: str
+    postmortem_published_at: datetime | None
+    started_at: datetime
+    monitoring_at: datetime | None
+    resolved_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MaintenanceUpdateOut(Schema):
+    id: str
+    maintenance_id: str
+    status: MaintenanceStatus
+    body: str
+    body_alt: str
+    author: str | None
+    deliver_notifications: bool
+    display_at: datetime
+    created_at: datetime
+
+
+class MaintenanceOut(Schema):
+    id: str
+    name: str
+    name_alt: str
+    status: MaintenanceStatus
+    impact: str
+    description: str
+    description_alt: str
+    scheduled_for: datetime
+    scheduled_until: datetime
+    auto_start: bool
+    auto_complete: bool
+    is_public: bool
+    components: list[ComponentBrief]
+    maintenance_updates: list[MaintenanceUpdateOut] = Field(description="Newest first.")
+    internal_notes: list[NoteOut] = Field(description="Staff only: never published.")
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,30 @@
+"""The token API for automation (alerting tools, deploy pipelines), mounted at /api/v1/.
+
+Every change goes through `statuspage.actions` as the token's user, via "api", so it is audited,
+published and recomputed exactly as a change made in the console.
+"""
+
+from ninja import NinjaAPI
+
+from statuspage.api import components, incidents, maintenances
+from statuspage.api.auth import BearerToken
+from statuspage.api.errors import install_error_handlers
+
+api = NinjaAPI(
+    title="Status site token API",
+    version="1",
+    description=(
+        "Incidents, maintenance and components for automation. Authenticate with "
+        "`Authorization: Bearer <token>` (`manage.py create_api_token USERNAME`); the token's "
+        'user must be staff. Errors: `{"errors": [{"field": ..., "message": ...}]}` with '
+        "400 (bad input), 401 (no valid token), 403 (not staff) or 404."
+    ),
+    auth=BearerToken(),
+    urls_namespace="api_v1",
+    # The interactive docs page loads Swagger UI from a CDN; the schema alone works offline.
+    docs_url=None,
+)
+install_error_handlers(api)
+api.add_router("/incidents", incidents.router)
+api.add_router("/maintenances", maintenances.router)
+api.add_router("/components", components.router)
