@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "statuspage.public.fallback.SnapshotFallbackMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -193,7 +194,14 @@ PROBE_VANTAGE_POINTS = env_list("PROBE_VANTAGE_POINTS", ["local"])
 RESULT_RETENTION_DAYS = env_int("RESULT_RETENTION_DAYS", 14, minimum=1)
 
 # Public site
-STATIC_SNAPSHOT_DIR = env_str("STATIC_SNAPSHOT_DIR")
+# The static snapshot: on by default; STATIC_SNAPSHOT_DIR= (empty) turns it off.
+STATIC_SNAPSHOT_DIR = env_str("STATIC_SNAPSHOT_DIR", str(VAR_DIR / "snapshot"))
+# Statuspage API page id, and HTTP caching of public responses (statuspage.public.caching).
+PAGE_ID = env_str("PAGE_ID", "lendingstatus")
+PUBLIC_CACHE_MAX_AGE = env_int("PUBLIC_CACHE_MAX_AGE", 15, minimum=0)
+PUBLIC_CACHE_STALE_WHILE_REVALIDATE = env_int("PUBLIC_CACHE_STALE_WHILE_REVALIDATE", 60, minimum=0)
+PUBLIC_CACHE_STALE_IF_ERROR = env_int("PUBLIC_CACHE_STALE_IF_ERROR", 86400, minimum=0)
+PUBLIC_CACHE_TIMEOUT = env_int("PUBLIC_CACHE_TIMEOUT", 300, minimum=1)
 
 # Production hardening: on unless DEBUG; each one can be turned off by its own variable.
 SECURE_PROXY_SSL_HEADER = (
@@ -222,5 +230,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "statuspage.tasks.advance_maintenance_windows",
         "schedule": 30.0,
         "options": {"expires": 25},
+    },
+    "refresh-static-snapshot": {
+        "task": "statuspage.public.tasks.refresh_snapshot",
+        "schedule": 5.0,
+        "options": {"expires": 5},
     },
 }

@@ -1,0 +1,108 @@
+"""SVG status badges (shields.io style) for the page and each public component, to embed in
+READMEs, wikis and dashboards. The status is written in words, not told by colour alone, and
+the badge carries a title and an accessible name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_safe
+
+from statuspage import status as rules
+from statuspage.models import OPEN_INCIDENT_STATUSES, Component, Incident
+from statuspage.public.caching import public_cache
+
+# Colours dark enough for white text to meet WCAG AA (4.5:1) on each.
+COLOURS = {
+    rules.OPERATIONAL: "#1b6e2a",
+    rules.MAINTENANCE: "#1d5fa8",
+    rules.DEGRADED: "#8a5a00",
+    rules.PARTIAL: "#b23c00",
+    rules.MAJOR: "#b0182a",
+}
+INDICATOR_COLOURS = {
+    "none": COLOURS[rules.OPERATIONAL],
+    "maintenance": COLOURS[rules.MAINTENANCE],
+    "minor": COLOURS[rules.DEGRADED],
+    "major": COLOURS[rules.PARTIAL],
+    "critical": COLOURS[rules.MAJOR],
+}
+LABEL_COLOUR = "#444d56"
+PADDING = 10
+
+
+def text_width(text: str) -> int:
+    """About the width in pixels of `text` in 11 px Verdana; wide characters (CJK) count more."""
+    return sum(7 if ord(char) < 128 else 12 for char in text)
+
+
+@dataclass(frozen=True)
+class Badge:
+    label: str
+    message: str
+    colour: str
+
+    def svg(self) -> str:
+        label_width = text_width(self.label) + PADDING
+        message_width = text_width(self.message) + PADDING
+        width = label_width + message_width
+        title = f"{self.label}: {self.message}"
+        return format_html(
+            '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" '
+            'aria-label="{title}"><title>{title}</title>'
+            '<rect width="{lw}" height="20" fill="{lc}"/>'
+            '<rect x="{lw}" width="{mw}" height="20" fill="{mc}"/>'
+            '<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" '
+            'text-anchor="middle">'
+            '<text x="{lx}" y="14">{label}</text>'
+            '<text x="{mx}" y="14">{message}</text></g></svg>\n',
+            w=width,
+            title=title,
+            lw=label_width,
+            mw=message_width,
+            lc=LABEL_COLOUR,
+            mc=self.colour,
+            lx=label_width / 2,
+            mx=label_width + message_width / 2,
+            label=self.label,
+            message=self.message,
+        )
+
+
+def page_badge_for() -> Badge:
+    statuses = Component.objects.filter(is_public=True).values_list("status", flat=True)
+    impacts = Incident.objects.filter(
+        is_public=True, status__in=OPEN_INCIDENT_STATUSES
+    ).values_list("impact", flat=True)
+    page = rules.page_status(statuses, impacts)
+    return Badge("status", page["description"].lower(), INDICATOR_COLOURS[page["indicator"]])
+
+
+def component_badge_for(component: Component) -> Badge:
+    # The API's own words (not the visitor's language): one badge, cached for everyone.
+    message = component.status.replace("_", " ")
+    return Badge(component.name, message, COLOURS[component.status])
+
+
+def svg_response(badge: Badge) -> HttpResponse:
+    return HttpResponse(badge.svg(), content_type="image/svg+xml; charset=utf-8")
+
+
+@require_safe
+@xframe_options_exempt
+@public_cache(cors=True)
+def page_badge(request: HttpRequest) -> HttpResponse:
+    return svg_response(page_badge_for())
+
+
+@require_safe
+@xframe_options_exempt
+@public_cache(cors=True)
+def component_badge(request: HttpRequest, slug: str) -> HttpResponse:
+    component = Component.objects.filter(slug=slug, is_public=True).first()
+    if component is None:
+        raise Http404("No such component")
+    return svg_response(component_badge_for(component))

@@ -1,0 +1,145 @@
+"""HTTP caching for the public site: one rendering per version of what the public sees.
+
+Every public change bumps `SiteState.version` in its own transaction, so a response rendered
+for version N stays right until N moves. Responses are kept in Django's cache under
+(version, language, path); reading the version is one primary-key query per request. On top:
+`ETag` (a hash of the body) and `Last-Modified` (when the version last moved) with 304
+answers, and a `Cache-Control` that lets browsers and CDNs keep a copy for a few seconds,
+revalidate in the background, and serve their stale copy if we are down.
+
+Cache entries also expire after `PUBLIC_CACHE_TIMEOUT` seconds, because a little of what a
+page shows moves with the clock alone (the day at the end of the uptime bars, "upcoming").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date
+
+from statuspage.models import SiteState
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+HTML_VARY = ("Accept-Language", "Cookie")
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    content: bytes
+    content_type: str
+    etag: str
+
+
+def site_version() -> tuple[int, datetime]:
+    """The public version and when it last moved: one primary-key lookup."""
+    row = SiteState.objects.filter(pk=1).values_list("version", "changed_at").first()
+    return row if row is not None else (1, EPOCH)
+
+
+def cache_key(version: int, language: str, full_path: str) -> str:
+    digest = hashlib.sha1(full_path.encode()).hexdigest()
+    return f"public:{version}:{language}:{digest}"
+
+
+def cache_control(private: bool = False) -> str:
+    if private:
+        return "private, no-cache"
+    return (
+        f"public, max-age={settings.PUBLIC_CACHE_MAX_AGE}, "
+        f"stale-while-revalidate={settings.PUBLIC_CACHE_STALE_WHILE_REVALIDATE}, "
+        f"stale-if-error={settings.PUBLIC_CACHE_STALE_IF_ERROR}"
+    )
+
+
+def etag_for(content: bytes) -> str:
+    return '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
+
+
+def is_personal(request: HttpRequest) -> bool:
+    """A visitor with a session (staff signed in) may see a page made for them: never shared."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def is_shareable(request: HttpRequest, response: HttpResponseBase) -> bool:
+    """A rendering that set a cookie or used a CSRF token belongs to one visitor only."""
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+    )
+
+
+def public_cache(view: Callable | None = None, *, cors: bool = False, html: bool | None = None):
+    """Cache a public GET view per (SiteState.version, language, path), with ETag,
+    Last-Modified, 304s and a public Cache-Control.
+
+    `cors=True` adds `Access-Control-Allow-Origin: *` (the JSON API, badges, feeds). `html`
+    (default: not `cors`) makes the response vary on Accept-Language and Cookie, as the pages
+    do; data documents are the same for everybody.
+    """
+
+    def decorator(view_func: Callable) -> Callable:
+        varies_by_visitor = (not cors) if html is None else html
+
+        @wraps(view_func)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+            if request.method not in ("GET", "HEAD"):
+                return view_func(request, *args, **kwargs)
+            version, changed_at = site_version()
+            language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+            if not varies_by_visitor:
+                language = "-"
+            personal = varies_by_visitor and is_personal(request)
+            key = cache_key(version, language, request.get_full_path())
+            entry: CachedResponse | None = None if personal else cache.get(key)
+            shareable = not personal
+            if entry is None:
+                response = view_func(request, *args, **kwargs)
+                if response.status_code != 200 or response.streaming:
+                    return finish(response, cors, varies_by_visitor, private=True)
+                entry = CachedResponse(
+                    response.content, response["Content-Type"], etag_for(response.content)
+                )
+                shareable = shareable and is_shareable(request, response)
+                if shareable:
+                    cache.set(key, entry, settings.PUBLIC_CACHE_TIMEOUT)
+                else:
+                    # Keep the view's own response: it carries the cookies it set.
+                    response["ETag"] = entry.etag
+                    return finish(response, cors, varies_by_visitor, private=True)
+            response = HttpResponse(entry.content, content_type=entry.content_type)
+            response["ETag"] = entry.etag
+            response["Last-Modified"] = http_date(changed_at.timestamp())
+            response = get_conditional_response(
+                request,
+                etag=entry.etag,
+                last_modified=int(changed_at.timestamp()),
+                response=response,
+            )
+            return finish(response, cors, varies_by_visitor, private=False)
+
+        return wrapper
+
+    if view is not None:
+        return decorator(view)
+    return decorator
+
+
+def finish(
+    response: HttpResponseBase, cors: bool, varies_by_visitor: bool, private: bool
+) -> HttpResponseBase:
+    response["Cache-Control"] = cache_control(private)
+    if cors:
+        response["Access-Control-Allow-Origin"] = "*"
+    if varies_by_visitor:
+        patch_vary_headers(response, HTML_VARY)
+    return response
