@@ -1,4 +1,38 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from statuspage.console import audit_views, incident_views, maintenance_views, views
 
 app_name = "console"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("components/<int:pk>/status/", views.component_status, name="component_status"),
+    path("incidents/", incident_views.incident_list, name="incident_list"),
+    path("incidents/new/", incident_views.incident_new, name="incident_new"),
+    path("incidents/create/", incident_views.incident_create, name="incident_create"),
+    path("incidents/<int:pk>/", incident_views.incident_detail, name="incident_detail"),
+    path("incidents/<int:pk>/update/", incident_views.incident_update, name="incident_update"),
+    path("incidents/<int:pk>/resolve/", incident_views.incident_resolve, name="incident_resolve"),
+    path("incidents/<int:pk>/edit/", incident_views.incident_edit, name="incident_edit"),
+    path("incidents/<int:pk>/save/", incident_views.incident_save, name="incident_save"),
+    path(
+        "incidents/<int:pk>/postmortem/",
+        incident_views.incident_postmortem,
+        name="incident_postmortem",
+    ),
+    path("incidents/<int:pk>/notes/", incident_views.incident_note, name="incident_note"),
+    path("maintenance/", maintenance_views.maintenance_list, name="maintenance_list"),
+    path("maintenance/new/", maintenance_views.maintenance_new, name="maintenance_new"),
+    path("maintenance/create/", maintenance_views.maintenance_create, name="maintenance_create"),
+    path("maintenance/<int:pk>/", maintenance_views.maintenance_detail, name="maintenance_detail"),
+    path("maintenance/<int:pk>/edit/", maintenance_views.maintenance_edit, name="maintenance_edit"),
+    path("maintenance/<int:pk>/save/", maintenance_views.maintenance_save, name="maintenance_save"),
+    path(
+        "maintenance/<int:pk>/status/",
+        maintenance_views.maintenance_status,
+        name="maintenance_status",
+    ),
+    path(
+        "maintenance/<int:pk>/notes/", maintenance_views.maintenance_note, name="maintenance_note"
+    ),
+    path("audit/", audit_views.audit_log, name="audit_log"),
+]

@@ -1,0 +1,226 @@
+"""Maintenance in the console: list, schedule, edit, move through its statuses, notes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from statuspage import actions
+from statuspage.console.decorators import staff_required
+from statuspage.console.forms import (
+    MaintenanceForm,
+    MaintenanceStatusForm,
+    NoteForm,
+    add_action_errors,
+)
+from statuspage.models import (
+    ACTIVE_MAINTENANCE_STATUSES,
+    AuditEntry,
+    Maintenance,
+    MaintenanceStatus,
+)
+
+VIA = AuditEntry.Via.CONSOLE
+PER_PAGE = 50
+
+# The buttons on a maintenance page: each next status with what the button says.
+TRANSITION_LABELS = {
+    MaintenanceStatus.IN_PROGRESS: "Start",
+    MaintenanceStatus.VERIFYING: "Verify",
+    MaintenanceStatus.COMPLETED: "Complete",
+    MaintenanceStatus.CANCELLED: "Cancel",
+}
+
+
+def get_maintenance(pk: int) -> Maintenance:
+    return get_object_or_404(Maintenance, pk=pk)
+
+
+def timeline(maintenance: Maintenance) -> list[tuple[str, object]]:
+    """Status updates and internal notes, newest first, as (kind, row)."""
+    entries = [
+        ("update", update, update.display_at)
+        for update in maintenance.updates.select_related("author")
+    ]
+    entries += [
+        ("note", note, note.created_at) for note in maintenance.notes.select_related("author")
+    ]
+    entries.sort(key=lambda entry: (entry[2], entry[0] == "update"), reverse=True)
+    return [(kind, row) for kind, row, _ in entries]
+
+
+def render_detail(
+    request: HttpRequest,
+    maintenance: Maintenance,
+    *,
+    status_form: MaintenanceStatusForm | None = None,
+    note_form: NoteForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    transitions = [
+        (value, TRANSITION_LABELS[value])
+        for value in TRANSITION_LABELS
+        if value in actions.MAINTENANCE_NEXT[MaintenanceStatus(maintenance.status)]
+    ]
+    context = {
+        "maintenance": maintenance,
+        "components": maintenance.components.select_related("group"),
+        "timeline": timeline(maintenance),
+        "transitions": transitions,
+        "status_form": status_form or MaintenanceStatusForm(),
+        "note_form": note_form or NoteForm(),
+        "editable": maintenance.status
+        not in (MaintenanceStatus.COMPLETED, MaintenanceStatus.CANCELLED),
+    }
+    return render(request, "console/maintenance_detail.html", context, status=status)
+
+
+@staff_required
+@require_GET
+def maintenance_list(request: HttpRequest) -> HttpResponse:
+    # Active first, then upcoming, then the past; latest window first within each.
+    maintenances = Maintenance.objects.annotate(
+        rank=Case(
+            When(status__in=ACTIVE_MAINTENANCE_STATUSES, then=Value(0)),
+            When(status=MaintenanceStatus.SCHEDULED, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    ).order_by("rank", "-starts_at", "-id")
+    page = Paginator(maintenances, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "console/maintenance_list.html", {"page": page})
+
+
+@staff_required
+@require_GET
+def maintenance_new(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/maintenance_form.html", {"form": MaintenanceForm()})
+
+
+@staff_required
+@require_POST
+def maintenance_create(request: HttpRequest) -> HttpResponse:
+    form = MaintenanceForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            maintenance = actions.schedule_maintenance(
+                title=data["title"],
+                title_alt=data["title_alt"],
+                description=data["description"],
+                description_alt=data["description_alt"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                components=data["components"],
+                auto_start=data["auto_start"],
+                auto_complete=data["auto_complete"],
+                is_public=data["is_public"],
+                notify=data["notify"],
+                actor=request.user,
+                via=VIA,
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, "Maintenance scheduled.")
+            return redirect("console:maintenance_detail", pk=maintenance.pk)
+    return render(request, "console/maintenance_form.html", {"form": form}, status=400)
+
+
+@staff_required
+@require_GET
+def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_detail(request, get_maintenance(pk))
+
+
+@staff_required
+@require_GET
+def maintenance_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    maintenance = get_maintenance(pk)
+    form = MaintenanceForm(
+        editing=True,
+        initial={
+            "title": maintenance.title,
+            "title_alt": maintenance.title_alt,
+            "description": maintenance.description,
+            "description_alt": maintenance.description_alt,
+            "starts_at": maintenance.starts_at,
+            "ends_at": maintenance.ends_at,
+            "components": list(maintenance.components.all()),
+            "auto_start": maintenance.auto_start,
+            "auto_complete": maintenance.auto_complete,
+            "is_public": maintenance.is_public,
+        },
+    )
+    context = {"form": form, "maintenance": maintenance}
+    return render(request, "console/maintenance_form.html", context)
+
+
+@staff_required
+@require_POST
+def maintenance_save(request: HttpRequest, pk: int) -> HttpResponse:
+    maintenance = get_maintenance(pk)
+    form = MaintenanceForm(request.POST, editing=True)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        components = data.pop("components")
+        try:
+            actions.edit_maintenance(
+                maintenance, components=components, actor=request.user, via=VIA, **data
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, "Maintenance saved.")
+            return redirect("console:maintenance_detail", pk=maintenance.pk)
+    context = {"form": form, "maintenance": maintenance}
+    return render(request, "console/maintenance_form.html", context, status=400)
+
+
+@staff_required
+@require_POST
+def maintenance_status(request: HttpRequest, pk: int) -> HttpResponse:
+    maintenance = get_maintenance(pk)
+    form = MaintenanceStatusForm(request.POST)
+    if form.is_valid():
+        try:
+            maintenance = actions.set_maintenance_status(
+                maintenance,
+                form.cleaned_data["status"],
+                body=form.cleaned_data["body"],
+                notify=form.cleaned_data["notify"],
+                actor=request.user,
+                via=VIA,
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, f"Maintenance is now {maintenance.get_status_display()}.")
+            return redirect("console:maintenance_detail", pk=maintenance.pk)
+    return render_detail(request, maintenance, status_form=form, status=400)
+
+
+@staff_required
+@require_POST
+def maintenance_note(request: HttpRequest, pk: int) -> HttpResponse:
+    maintenance = get_maintenance(pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.add_note(
+                body=form.cleaned_data["body"],
+                maintenance=maintenance,
+                actor=request.user,
+                via=VIA,
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, "Internal note added.")
+            return redirect("console:maintenance_detail", pk=maintenance.pk)
+    return render_detail(request, maintenance, note_form=form, status=400)
