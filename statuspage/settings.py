@@ -237,3 +237,74 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 5},
     },
 }
+
+# Subscriptions and notifications (statuspage.subscriptions)
+MAINTENANCE_REMINDER_MINUTES = env_int("MAINTENANCE_REMINDER_MINUTES", 60, minimum=1)
+NOTIFY_BATCH_SIZE = env_int("NOTIFY_BATCH_SIZE", 100, minimum=1)
+NOTIFY_PARALLEL_SENDERS = env_int("NOTIFY_PARALLEL_SENDERS", 4, minimum=1)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 10, minimum=1)
+NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30, minimum=1)
+NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 3600, minimum=1)
+NOTIFY_CLAIM_TIMEOUT = env_int("NOTIFY_CLAIM_TIMEOUT", 600, minimum=30)
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 5, minimum=1)
+WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 10, minimum=1)
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
+SUBSCRIBE_RATE_PER_IP = env_int("SUBSCRIBE_RATE_PER_IP", 10, minimum=1)  # per hour
+SUBSCRIBE_RATE_PER_ADDRESS = env_int("SUBSCRIBE_RATE_PER_ADDRESS", 3, minimum=1)  # per hour
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "sweep-notification-outbox": {
+            "task": "statuspage.subscriptions.tasks.sweep_outbox",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+        "forget-unconfirmed-subscribers": {
+            "task": "statuspage.subscriptions.tasks.forget_unconfirmed",
+            "schedule": 24 * 3600.0,
+            "options": {"expires": 3600},
+        },
+    }
+)
+
+# Probes (monitors/): one dispatcher beat entry, confirmation, automatic incidents, history.
+PROBE_DISPATCH_SECONDS = env_int("PROBE_DISPATCH_SECONDS", 2, minimum=1)
+# Runs due within the next beat are claimed now and held by the worker until their slot (eta).
+PROBE_DISPATCH_LOOKAHEAD_SECONDS = env_int(
+    "PROBE_DISPATCH_LOOKAHEAD_SECONDS", PROBE_DISPATCH_SECONDS, minimum=0
+)
+PROBE_DISPATCH_BATCH = env_int("PROBE_DISPATCH_BATCH", 5000, minimum=1)
+PROBE_MAX_TIMEOUT_SECONDS = env_int("PROBE_MAX_TIMEOUT_SECONDS", 60, minimum=1)
+PROBE_DEADLINE_MARGIN_SECONDS = env_int("PROBE_DEADLINE_MARGIN_SECONDS", 5, minimum=1)
+AUTO_RESOLVE_QUIET_SECONDS = env_int("AUTO_RESOLVE_QUIET_SECONDS", 600, minimum=0)
+ROLLUP_RETENTION_DAYS = env_int("ROLLUP_RETENTION_DAYS", 400, minimum=400)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # An unacknowledged run (its worker died) goes back to the queue after this many seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10)
+    }
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "dispatch-due-probes": {
+            "task": "monitors.tasks.dispatch_due_probes",
+            "schedule": float(PROBE_DISPATCH_SECONDS),
+            "options": {"expires": PROBE_DISPATCH_SECONDS},
+        },
+        "settle-automatic-incidents": {
+            "task": "monitors.tasks.settle_automatic_incidents_task",
+            "schedule": 15.0,
+            "options": {"expires": 14},
+        },
+        "purge-probe-history": {
+            "task": "monitors.tasks.purge_probe_history",
+            "schedule": 24 * 3600.0,
+            "options": {"expires": 3600},
+        },
+    }
+)
+# run_probe is sent to `probes.<vantage point>` explicitly; the rest run on the default queue.
+CELERY_TASK_ROUTES = {
+    **globals().get("CELERY_TASK_ROUTES", {}),
+    "monitors.tasks.dispatch_due_probes": {"queue": "default"},
+    "monitors.tasks.settle_automatic_incidents_task": {"queue": "default"},
+    "monitors.tasks.purge_probe_history": {"queue": "default"},
+}

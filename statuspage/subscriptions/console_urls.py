@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from statuspage.subscriptions import console_views as views
+
+app_name = "subscriptions_console"
+
+urlpatterns = [
+    path("", views.subscriber_list, name="subscribers"),
+    path("<int:pk>/remove/", views.subscriber_remove, name="remove"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/<int:pk>/", views.notification_detail, name="notification"),
+    path("notifications/<int:pk>/resend/", views.notification_resend, name="resend"),
+    path("webhooks/", views.webhook_list, name="webhooks"),
+    path("webhooks/<int:pk>/enable/", views.webhook_enable, name="webhook_enable"),
+]

@@ -1,0 +1,142 @@
+"""Staff pages under /console/subscribers/: subscribers, notifications and their delivery
+logs, webhooks."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from statuspage.console.decorators import staff_required
+from statuspage.subscriptions import sending
+from statuspage.subscriptions.forms import WebhookForm
+from statuspage.subscriptions.models import Delivery, Notification, Subscriber
+from statuspage.subscriptions.tasks import send_deliveries
+
+Status = Delivery.Status
+
+
+def subscriber_counts() -> dict[str, int]:
+    email = Subscriber.objects.filter(kind=Subscriber.Kind.EMAIL)
+    webhooks = Subscriber.objects.filter(kind=Subscriber.Kind.WEBHOOK)
+    return {
+        "confirmed": email.filter(confirmed_at__isnull=False, suppressed_at__isnull=True).count(),
+        "pending": email.filter(confirmed_at__isnull=True).count(),
+        "suppressed": email.filter(suppressed_at__isnull=False).count(),
+        "webhooks": webhooks.filter(disabled_at__isnull=True).count(),
+        "webhooks_disabled": webhooks.filter(disabled_at__isnull=False).count(),
+    }
+
+
+@staff_required
+def subscriber_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    subscribers = Subscriber.objects.filter(kind=Subscriber.Kind.EMAIL).prefetch_related(
+        "components"
+    )
+    if query:
+        subscribers = subscribers.filter(
+            Q(email__icontains=query) | Q(address_key__icontains=query)
+        )
+    page = Paginator(subscribers, 50).get_page(request.GET.get("page"))
+    context = {"counts": subscriber_counts(), "page": page, "query": query}
+    return render(request, "console/subscriptions/subscriber_list.html", context)
+
+
+@staff_required
+@require_POST
+def subscriber_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    subscriber = get_object_or_404(Subscriber, pk=pk)
+    subscriber.delete()
+    messages.success(request, f"Removed {subscriber}.")
+    if subscriber.kind == Subscriber.Kind.WEBHOOK:
+        return redirect("subscriptions_console:webhooks")
+    return redirect("subscriptions_console:subscribers")
+
+
+@staff_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notifications = (
+        Notification.objects.exclude(
+            kind__in=[
+                Notification.Kind.SUBSCRIPTION_CONFIRM,
+                Notification.Kind.SUBSCRIPTION_EXISTING,
+            ]
+        )
+        .annotate(
+            total=Count("deliveries"),
+            sent=Count("deliveries", filter=Q(deliveries__status=Status.SENT)),
+            failed=Count("deliveries", filter=Q(deliveries__status=Status.FAILED)),
+            dropped=Count("deliveries", filter=Q(deliveries__status=Status.DROPPED)),
+            waiting=Count(
+                "deliveries", filter=Q(deliveries__status__in=[Status.PENDING, Status.SENDING])
+            ),
+        )
+        .select_related("incident", "maintenance")
+    )
+    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    return render(request, "console/subscriptions/notification_list.html", {"page": page})
+
+
+@staff_required
+def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = get_object_or_404(
+        Notification.objects.select_related("incident", "maintenance"), pk=pk
+    )
+    deliveries = notification.deliveries.order_by("pk")
+    status = request.GET.get("status", "")
+    if status in Status.values:
+        deliveries = deliveries.filter(status=status)
+    counts = dict(notification.deliveries.values_list("status").annotate(n=Count("pk")).order_by())
+    page = Paginator(deliveries, 100).get_page(request.GET.get("page"))
+    context = {
+        "notification": notification,
+        "page": page,
+        "counts": counts,
+        "status": status,
+        "statuses": Status.choices,
+    }
+    return render(request, "console/subscriptions/notification_detail.html", context)
+
+
+@staff_required
+@require_POST
+def notification_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue the failed deliveries of a notification again."""
+    notification = get_object_or_404(Notification, pk=pk)
+    failed = list(notification.deliveries.filter(status=Status.FAILED).values_list("pk", flat=True))
+    count = sending.resend(failed, timezone.now())
+    for channel in Delivery.Channel.values:
+        send_deliveries.delay(channel)
+    messages.success(request, f"{count} failed deliveries queued again.")
+    return redirect("subscriptions_console:notification", pk=pk)
+
+
+@staff_required
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    form = WebhookForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        created = Subscriber.objects.create(
+            kind=Subscriber.Kind.WEBHOOK, url=form.cleaned_data["url"], confirmed_at=timezone.now()
+        )
+        created.components.set(form.cleaned_data["components"])
+        form = WebhookForm()
+    webhooks = Subscriber.objects.filter(kind=Subscriber.Kind.WEBHOOK).prefetch_related(
+        "components"
+    )
+    context = {"form": form, "webhooks": webhooks, "created": created}
+    return render(request, "console/subscriptions/webhook_list.html", context)
+
+
+@staff_required
+@require_POST
+def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
+    Subscriber.objects.filter(pk=pk, kind=Subscriber.Kind.WEBHOOK).update(
+        disabled_at=None, disabled_reason="", consecutive_failures=0
+    )
+    return redirect("subscriptions_console:webhooks")

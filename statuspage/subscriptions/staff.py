@@ -1,0 +1,27 @@
+"""Internal notifications to STAFF_NOTIFY_EMAILS."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from statuspage.subscriptions.models import Notification
+from statuspage.subscriptions.outbox import add_staff_deliveries
+
+
+def alert_staff(subject: str, body: str) -> None:
+    """Email `subject` and `body` to the staff addresses.
+
+    Writes the outbox rows in the caller's transaction (nothing is sent if it rolls back) and
+    starts the sender once it commits. Does nothing when STAFF_NOTIFY_EMAILS is empty."""
+    if not settings.STAFF_NOTIFY_EMAILS:
+        return
+    now = timezone.now()
+    notification = Notification.objects.create(
+        kind=Notification.Kind.STAFF_ALERT, subject=subject[:300], body=body, created_at=now
+    )
+    add_staff_deliveries(notification, now)
+    from statuspage.subscriptions.tasks import send_deliveries
+
+    transaction.on_commit(lambda: send_deliveries.delay("email"))

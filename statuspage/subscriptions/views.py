@@ -1,0 +1,153 @@
+"""Public pages: subscribe, confirm, manage preferences, unsubscribe."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from statuspage.subscriptions import links, outbox
+from statuspage.subscriptions.forms import PreferencesForm, SubscribeForm
+from statuspage.subscriptions.models import Notification, Subscriber, new_nonce, normalise_address
+from statuspage.subscriptions.tasks import send_deliveries
+
+RATE_WINDOW = 3600
+
+
+def client_ip(request: HttpRequest) -> str:
+    # Behind the documented proxy the client is the last X-Forwarded-For hop it appended.
+    if settings.SECURE_PROXY_SSL_HEADER and request.META.get("HTTP_X_FORWARDED_FOR"):
+        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def over_limit(key: str, limit: int) -> bool:
+    """Count one hit on `key` in the current window; True when past `limit`."""
+    cache.add(key, 0, RATE_WINDOW)
+    try:
+        hits = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, RATE_WINDOW)
+        hits = 1
+    return hits > limit
+
+
+def subscribe_address(form: SubscribeForm, now) -> None:
+    """Start (or restart) a subscription. New, pending and confirmed addresses do the same work
+    (one row written, one email queued), so neither the answer nor its timing tells them apart."""
+    email = form.cleaned_data["email"]
+    local, _at, domain = email.rpartition("@")
+    email = f"{local}@{domain.lower()}"
+    key = normalise_address(email)
+    with transaction.atomic():
+        subscriber = (
+            Subscriber.objects.select_for_update()
+            .filter(kind=Subscriber.Kind.EMAIL, address_key=key)
+            .first()
+        )
+        if subscriber is not None and subscriber.confirmed_at is not None:
+            kind = Notification.Kind.SUBSCRIPTION_EXISTING
+            # A write of the same cost as the other branch's, for the timing.
+            Subscriber.objects.filter(pk=subscriber.pk).update(nonce=F("nonce"))
+        else:
+            kind = Notification.Kind.SUBSCRIPTION_CONFIRM
+            if subscriber is None:
+                subscriber = Subscriber(kind=Subscriber.Kind.EMAIL, address_key=key)
+            subscriber.email = email
+            subscriber.language = form.cleaned_data["language"]
+            subscriber.created_at = now
+            subscriber.nonce = new_nonce()
+            subscriber.save()
+            subscriber.components.set(form.cleaned_data["components"])
+        outbox.subscription_email(subscriber, kind, now)
+        transaction.on_commit(lambda: send_deliveries.delay("email"))
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "subscriptions/subscribe.html", {"form": SubscribeForm()})
+    form = SubscribeForm(request.POST)
+    if over_limit(f"subscribe:ip:{client_ip(request)}", settings.SUBSCRIBE_RATE_PER_IP):
+        return render(request, "subscriptions/rate_limited.html", status=429)
+    if not form.is_valid():
+        return render(request, "subscriptions/subscribe.html", {"form": form}, status=400)
+    if form.cleaned_data["website"]:
+        # A bot: answer exactly as for a person, do nothing.
+        return render(request, "subscriptions/check_inbox.html")
+    key = normalise_address(form.cleaned_data["email"])
+    if over_limit(f"subscribe:address:{key}", settings.SUBSCRIBE_RATE_PER_ADDRESS):
+        return render(request, "subscriptions/rate_limited.html", status=429)
+    try:
+        subscribe_address(form, timezone.now())
+    except IntegrityError:
+        pass  # the same mailbox subscribed twice at the same instant: the first one stands
+    return render(request, "subscriptions/check_inbox.html")
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners follow links); POST confirms."""
+    subscriber = links.subscriber_from_confirm_token(token)
+    if subscriber is None:
+        return render(request, "subscriptions/link_invalid.html", status=404)
+    if request.method == "POST":
+        if subscriber.confirmed_at is None:
+            Subscriber.objects.filter(pk=subscriber.pk, confirmed_at__isnull=True).update(
+                confirmed_at=timezone.now()
+            )
+        return render(
+            request,
+            "subscriptions/confirmed.html",
+            {"manage_url": links.manage_url(subscriber)},
+        )
+    return render(request, "subscriptions/confirm.html", {"subscriber": subscriber})
+
+
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    subscriber = links.subscriber_from_manage_token(token)
+    if subscriber is None or subscriber.kind != Subscriber.Kind.EMAIL:
+        return render(request, "subscriptions/link_invalid.html", status=404)
+    saved = False
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            subscriber.language = form.cleaned_data["language"]
+            subscriber.save(update_fields=["language"])
+            subscriber.components.set(form.cleaned_data["components"])
+            saved = True
+    else:
+        form = PreferencesForm(
+            initial={
+                "language": subscriber.language,
+                "components": list(subscriber.components.all()),
+            }
+        )
+    context = {"form": form, "subscriber": subscriber, "saved": saved, "token": token}
+    return render(request, "subscriptions/manage.html", context, status=400 if form.errors else 200)
+
+
+# RFC 8058 one-click: the mail client POSTs `List-Unsubscribe=One-Click` with no cookies and no
+# CSRF token; the signed token in the URL is the authorisation.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a confirmation button; POST unsubscribes."""
+    subscriber = links.subscriber_from_manage_token(token)
+    if request.method == "GET":
+        if subscriber is None:
+            return render(request, "subscriptions/link_invalid.html", status=404)
+        return render(
+            request, "subscriptions/unsubscribe.html", {"subscriber": subscriber, "token": token}
+        )
+    if subscriber is not None:
+        subscriber.delete()
+    # Unsubscribing twice is not an error: the address is not subscribed either way.
+    return render(request, "subscriptions/unsubscribed.html")
