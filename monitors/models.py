@@ -53,3 +53,159 @@ class Probe(models.Model):
 
     def quorum_size(self) -> int:
         return self.quorum or len(self.vantage_points) // 2 + 1
+
+
+class ProbeState(models.Model):
+    """Where one probe stands at one vantage point: when it runs next and how its recent results
+    count towards confirming a failure or a recovery (see `monitors.confirmation`)."""
+
+    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="states")
+    vantage_point = models.CharField(max_length=50)
+    next_run_at = models.DateTimeField(db_index=True)
+    # The scheduled time of the newest run counted here: older, redelivered runs are recorded
+    # as results but never move the confirmation state backwards.
+    last_scheduled_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_ok = models.BooleanField(null=True)
+    last_summary = models.CharField(max_length=300, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    consecutive_successes = models.PositiveIntegerField(default=0)
+    # Confirmed down: the failure threshold was reached and the success threshold not since.
+    is_down = models.BooleanField(default=False)
+    # Since when the state is what it is (down since / up since), and the first failure seen.
+    since = models.DateTimeField(default=timezone.now)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # The worst severity, and the last failed condition and value, seen while failing.
+    severity = models.CharField(max_length=32, blank=True)
+    failed_condition = models.CharField(max_length=200, blank=True)
+    seen = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["probe_id", "vantage_point"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["probe", "vantage_point"], name="one_state_per_probe_and_vantage_point"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.probe_id}@{self.vantage_point}"
+
+    @property
+    def is_unconfirmed_failure(self) -> bool:
+        return not self.is_down and self.consecutive_failures > 0
+
+
+class ProbeResult(models.Model):
+    """One run of a probe at one vantage point. Kept RESULT_RETENTION_DAYS; history pages read
+    the rollups instead."""
+
+    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="results")
+    vantage_point = models.CharField(max_length=50)
+    # The run's slot: with the probe and vantage point, what makes a redelivered run a duplicate.
+    scheduled_at = models.DateTimeField()
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    latency_ms = models.FloatField(null=True, blank=True)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    failed_condition = models.CharField(max_length=200, blank=True)
+    seen = models.CharField(max_length=200, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    severity = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["probe", "vantage_point", "scheduled_at"], name="one_result_per_run"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["probe", "-checked_at"], name="result_probe_recent"),
+            models.Index(fields=["checked_at"], name="result_checked_at"),
+        ]
+
+
+# Upper bounds (ms) of the latency histogram kept in each rollup row; the last bucket is open.
+LATENCY_BUCKETS_MS = (10, 25, 50, 100, 200, 300, 500, 800, 1200, 2000, 3000, 5000, 10000)
+
+
+def empty_histogram() -> list[int]:
+    return [0] * (len(LATENCY_BUCKETS_MS) + 1)
+
+
+class ProbeRollup(models.Model):
+    """Counts for one probe at one vantage point over one hour or one day, updated as results
+    arrive (each update is O(1): percentiles come from a fixed latency histogram)."""
+
+    class Period(models.TextChoices):
+        HOUR = "hour"
+        DAY = "day"
+
+    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="rollups")
+    vantage_point = models.CharField(max_length=50)
+    period = models.CharField(max_length=4, choices=Period.choices)
+    start = models.DateTimeField()
+    checks = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    downtime_seconds = models.FloatField(default=0)
+    latency_max_ms = models.FloatField(null=True, blank=True)
+    latency_sum_ms = models.FloatField(default=0)
+    latency_count = models.PositiveIntegerField(default=0)
+    histogram = models.JSONField(default=empty_histogram)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["probe", "vantage_point", "period", "start"], name="one_rollup_per_slot"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["probe", "period", "start"], name="rollup_probe_period_start"),
+            models.Index(fields=["period", "start"], name="rollup_period_start"),
+        ]
+
+    def percentile(self, fraction: float) -> float | None:
+        from monitors.rollups import histogram_percentile
+
+        return histogram_percentile(self.histogram, fraction, self.latency_max_ms)
+
+    @property
+    def p50(self) -> float | None:
+        return self.percentile(0.5)
+
+    @property
+    def p95(self) -> float | None:
+        return self.percentile(0.95)
+
+
+class VantagePointProblem(models.Model):
+    """A failure confirmed at one vantage point but not by a quorum of them: most likely that
+    vantage point's own network. Shown to staff; changes nothing public."""
+
+    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="network_problems")
+    vantage_point = models.CharField(max_length=50)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    failed_condition = models.CharField(max_length=200, blank=True)
+    seen = models.CharField(max_length=200, blank=True)
+    # The failure later reached quorum: it was the start of a real outage, not the network.
+    escalated = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["probe", "-started_at"], name="vp_problem_probe_recent"),
+            models.Index(fields=["ended_at"], name="vp_problem_open"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["probe", "vantage_point"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_problem_per_vantage_point",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.probe} @ {self.vantage_point} since {self.started_at:%Y-%m-%d %H:%M}"

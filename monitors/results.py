@@ -1,0 +1,235 @@
+"""Recording one probe run: the raw result, the rollups, the confirmation state, the probe's
+status across vantage points, the component's automatic status, the recomputed public
+statuses and the automatic incidents, all in one transaction.
+
+Idempotent per (probe, vantage point, scheduled time): a redelivered run (a worker killed
+mid-probe, acks_late) hits the unique constraint on `ProbeResult` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from monitors import confirmation
+from monitors.models import Probe, ProbeResult, ProbeState, VantagePointProblem
+from monitors.rollups import add_to_rollups
+from statuspage import status as rules
+from statuspage.models import Component
+from statuspage.recompute import recompute_statuses
+
+try:
+    from statuspage.subscriptions.staff import alert_staff
+except ImportError:  # notifications not installed yet: the console still shows the problem
+    alert_staff = None
+
+log = logging.getLogger(__name__)
+
+
+def clip(text, length: int) -> str:
+    text = "" if text is None else str(text)
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run found, reduced to what is stored."""
+
+    ok: bool
+    latency_ms: float | None = None
+    status_code: int | None = None
+    failed_condition: str = ""
+    seen: str = ""
+    error: str = ""
+    severity: str = ""
+
+    @classmethod
+    def from_check(cls, outcome, verdict) -> RunResult:
+        """From a check's Outcome and the conditions' Verdict (monitors.checks, .conditions)."""
+        return cls(
+            ok=bool(verdict.ok),
+            latency_ms=outcome.response_time_ms,
+            status_code=outcome.status_code,
+            failed_condition=clip(verdict.failed_condition or "", 200),
+            seen=clip(verdict.seen if verdict.seen is not None else "", 200),
+            error=clip(outcome.error or "", 300),
+            severity="" if verdict.ok else (verdict.severity or confirmation.DEFAULT_SEVERITY),
+        )
+
+    @classmethod
+    def from_error(cls, error: str, latency_ms: float | None = None) -> RunResult:
+        """A run that could not complete (the check raised, or overran its deadline)."""
+        return cls(
+            ok=False,
+            latency_ms=latency_ms,
+            error=clip(error, 300),
+            severity=confirmation.DEFAULT_SEVERITY,
+        )
+
+    @property
+    def summary(self) -> str:
+        if self.ok:
+            return f"ok in {self.latency_ms:.0f} ms" if self.latency_ms is not None else "ok"
+        if self.failed_condition:
+            return clip(f"{self.failed_condition} failed (seen: {self.seen})", 300)
+        return clip(self.error or "failed", 300)
+
+
+def record_result(
+    probe: Probe,
+    vantage_point: str,
+    run: RunResult,
+    *,
+    now: datetime,
+    checked_at: datetime | None = None,
+    scheduled_at: datetime | None = None,
+) -> ProbeResult | None:
+    """Record one run (started at `checked_at`, known at `now`, for the slot `scheduled_at`);
+    return the stored result, or None when that run was already recorded."""
+    checked_at = checked_at or now
+    scheduled_at = scheduled_at or checked_at
+    with transaction.atomic():
+        # One recorder per probe at a time: the quorum read below must see the other vantage
+        # points' latest state, and the rollup histograms are read-modify-write.
+        probe = (
+            Probe.objects.select_for_update(of=("self",))
+            .select_related("component")
+            .get(pk=probe.pk)
+        )
+        try:
+            with transaction.atomic():
+                result = ProbeResult.objects.create(
+                    probe=probe,
+                    vantage_point=vantage_point,
+                    scheduled_at=scheduled_at,
+                    checked_at=checked_at,
+                    ok=run.ok,
+                    latency_ms=run.latency_ms,
+                    status_code=run.status_code,
+                    failed_condition=run.failed_condition,
+                    seen=run.seen,
+                    error=run.error,
+                    severity=run.severity,
+                )
+        except IntegrityError:
+            log.info("probe %s at %s for %s already recorded", probe, vantage_point, scheduled_at)
+            return None
+        state, _ = ProbeState.objects.get_or_create(
+            probe=probe, vantage_point=vantage_point, defaults={"next_run_at": now, "since": now}
+        )
+        downtime = downtime_since_last(probe, state, now)
+        add_to_rollups(probe.pk, vantage_point, checked_at, run.ok, run.latency_ms, downtime)
+        if state.last_scheduled_at is not None and scheduled_at < state.last_scheduled_at:
+            return result  # a late redelivery: counted in history, too old to move the state
+        before = probe_status(probe)
+        update_state(probe, state, run, now, scheduled_at)
+        after = probe_status(probe)
+        track_network_problem(probe, state, after, now)
+        if after != before:
+            on_probe_status_changed(probe, now)
+    return result
+
+
+def downtime_since_last(probe: Probe, state: ProbeState, now: datetime) -> float:
+    """Seconds since this vantage point's previous result, if it was confirmed down then;
+    capped so that a gap in probing (the dispatcher stopped) is not all counted as downtime."""
+    if not state.is_down or state.last_checked_at is None:
+        return 0.0
+    gap = (now - state.last_checked_at).total_seconds()
+    return max(0.0, min(gap, 2 * max(probe.interval_seconds, probe.recheck_seconds)))
+
+
+def update_state(
+    probe: Probe, state: ProbeState, run: RunResult, now: datetime, scheduled_at: datetime
+) -> None:
+    old = confirmation.Confirmation(
+        state.consecutive_failures, state.consecutive_successes, state.is_down
+    )
+    new = confirmation.step(old, run.ok, probe.failure_threshold, probe.success_threshold)
+    state.consecutive_failures = new.consecutive_failures
+    state.consecutive_successes = new.consecutive_successes
+    state.last_scheduled_at = scheduled_at
+    state.last_checked_at = now
+    state.last_ok = run.ok
+    state.last_summary = run.summary
+    if not run.ok:
+        if old.consecutive_failures == 0 and not old.is_down:
+            state.failing_since = now
+            state.severity = ""
+        state.severity = confirmation.worse_severity(state.severity, run.severity)
+        state.failed_condition = run.failed_condition or clip(run.error, 200)
+        state.seen = run.seen
+    elif not new.is_down and not new.in_transition:
+        state.failing_since = None
+        state.severity = ""
+    if new.is_down != old.is_down:
+        state.since = now
+    state.is_down = new.is_down
+    if new.in_transition:
+        # Recheck soon instead of waiting for the next slot on the normal interval.
+        recheck = now + timedelta(seconds=max(1, probe.recheck_seconds))
+        state.next_run_at = min(state.next_run_at, recheck)
+    state.save()
+
+
+def probe_status(probe: Probe) -> str:
+    """The probe's status across its vantage points (quorum of confirmed failures)."""
+    down = ProbeState.objects.filter(
+        probe=probe, vantage_point__in=probe.vantage_points, is_down=True
+    ).values_list("severity", flat=True)
+    quorum = confirmation.quorum_size(len(probe.vantage_points), probe.quorum)
+    return confirmation.probe_status(down, quorum)
+
+
+def track_network_problem(probe: Probe, state: ProbeState, status: str, now: datetime) -> None:
+    """A vantage point that confirms a failure the quorum does not share has a network
+    problem: record it (and tell staff) when it starts, close it when it ends or when the
+    quorum joins in (it was the start of a real outage after all)."""
+    open_problems = VantagePointProblem.objects.filter(probe=probe, ended_at__isnull=True)
+    if status != rules.OPERATIONAL:
+        open_problems.update(ended_at=now, escalated=True)
+        return
+    if not state.is_down:
+        open_problems.filter(vantage_point=state.vantage_point).update(ended_at=now)
+        return
+    if open_problems.filter(vantage_point=state.vantage_point).exists():
+        return
+    problem = VantagePointProblem.objects.create(
+        probe=probe,
+        vantage_point=state.vantage_point,
+        started_at=now,
+        failed_condition=state.failed_condition,
+        seen=state.seen,
+    )
+    if alert_staff is not None:
+        alert_staff(
+            f"Network problem at vantage point {state.vantage_point}: {probe}",
+            f"{probe} fails from {state.vantage_point} only ({state.last_summary}), "
+            f"since {problem.started_at:%Y-%m-%d %H:%M:%S %Z}. Other vantage points see it "
+            "working, so the public status is unchanged.",
+        )
+
+
+def component_auto_status(component_id: int) -> str:
+    """The worst status among the component's failing probes."""
+    statuses = []
+    for probe in Probe.objects.filter(component_id=component_id, is_enabled=True):
+        statuses.append(probe_status(probe))
+    return rules.worst(statuses)
+
+
+def on_probe_status_changed(probe: Probe, now: datetime) -> None:
+    """Carry a probe's new status to its component, the public statuses and the automatic
+    incidents."""
+    from monitors.automatic import lock_components, reconcile_automatic_incidents
+
+    lock_components()
+    auto_status = component_auto_status(probe.component_id)
+    Component.objects.filter(pk=probe.component_id).exclude(auto_status=auto_status).update(
+        auto_status=auto_status
+    )
+    recompute_statuses(now)
+    reconcile_automatic_incidents(now)

@@ -1,0 +1,221 @@
+"""History that stays fast: hourly and daily rollups updated as results arrive, raw results
+purged in batches, uptime from the daily component rollups.
+
+Pages and APIs read rollups (a few hundred rows for 90 days), never raw results older than a
+day, so their cost does not grow with the number of results stored.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from monitors.models import LATENCY_BUCKETS_MS, ProbeResult, ProbeRollup, empty_histogram
+from statuspage import status as rules
+from statuspage.models import Component, ComponentDay
+
+
+def bucket_index(latency_ms: float) -> int:
+    """The histogram bucket a latency falls in (bucket i holds values <= LATENCY_BUCKETS_MS[i])."""
+    return bisect_left(LATENCY_BUCKETS_MS, latency_ms)
+
+
+def histogram_percentile(
+    histogram: list[int], fraction: float, maximum: float | None = None
+) -> float | None:
+    """Estimate a percentile from bucket counts by linear interpolation inside the bucket that
+    holds it; never above the largest value seen. None when the histogram is empty."""
+    total = sum(histogram)
+    if total == 0:
+        return None
+    rank = fraction * total
+    cumulative = 0
+    for index, count in enumerate(histogram):
+        if count and cumulative + count >= rank:
+            lower = LATENCY_BUCKETS_MS[index - 1] if index > 0 else 0.0
+            if index < len(LATENCY_BUCKETS_MS):
+                upper = float(LATENCY_BUCKETS_MS[index])
+            else:
+                upper = maximum if maximum is not None else lower * 2
+            estimate = lower + (upper - lower) * (rank - cumulative) / count
+            return min(estimate, maximum) if maximum is not None else estimate
+        cumulative += count
+    return maximum
+
+
+def merge_histograms(histograms: Iterable[list[int]]) -> list[int]:
+    merged = empty_histogram()
+    for histogram in histograms:
+        for index, count in enumerate(histogram):
+            merged[index] += count
+    return merged
+
+
+def hour_start(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def day_start(moment: datetime) -> datetime:
+    """Midnight of the moment's day in TIME_ZONE (the day the public page shows)."""
+    local = timezone.localtime(moment)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def add_to_rollups(
+    probe_id: int,
+    vantage_point: str,
+    checked_at: datetime,
+    ok: bool,
+    latency_ms: float | None,
+    downtime_seconds: float,
+) -> None:
+    """Count one result in its hour's and its day's rollup. The caller holds the probe's row
+    lock, so the read-modify-write of the histogram cannot race."""
+    for period, start in (
+        (ProbeRollup.Period.HOUR, hour_start(checked_at)),
+        (ProbeRollup.Period.DAY, day_start(checked_at)),
+    ):
+        rollup, _ = ProbeRollup.objects.get_or_create(
+            probe_id=probe_id, vantage_point=vantage_point, period=period, start=start
+        )
+        changes: dict = {
+            "checks": F("checks") + 1,
+            "failures": F("failures") + (0 if ok else 1),
+            "downtime_seconds": F("downtime_seconds") + downtime_seconds,
+        }
+        if latency_ms is not None:
+            histogram = list(rollup.histogram) or empty_histogram()
+            histogram[bucket_index(latency_ms)] += 1
+            changes["histogram"] = histogram
+            changes["latency_sum_ms"] = F("latency_sum_ms") + latency_ms
+            changes["latency_count"] = F("latency_count") + 1
+            if rollup.latency_max_ms is None or latency_ms > rollup.latency_max_ms:
+                changes["latency_max_ms"] = latency_ms
+        ProbeRollup.objects.filter(pk=rollup.pk).update(**changes)
+
+
+def purge_old_results(now: datetime, batch_size: int = 5000) -> int:
+    """Delete raw results older than RESULT_RETENTION_DAYS, a batch at a time so that no
+    single statement holds locks for long; return how many went."""
+    cutoff = now - timedelta(days=settings.RESULT_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        batch = list(
+            ProbeResult.objects.filter(checked_at__lt=cutoff)
+            .order_by("checked_at")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not batch:
+            return deleted
+        deleted += ProbeResult.objects.filter(id__in=batch).delete()[0]
+
+
+def purge_old_rollups(now: datetime, batch_size: int = 5000) -> int:
+    """Delete rollups older than ROLLUP_RETENTION_DAYS (at least 400)."""
+    cutoff = now - timedelta(days=settings.ROLLUP_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        batch = list(
+            ProbeRollup.objects.filter(start__lt=cutoff).values_list("id", flat=True)[:batch_size]
+        )
+        if not batch:
+            return deleted
+        deleted += ProbeRollup.objects.filter(id__in=batch).delete()[0]
+
+
+@dataclass(frozen=True)
+class DayHistory:
+    """A probe's (or a component's) day, from the daily rollups of all its vantage points."""
+
+    day: date
+    checks: int
+    failures: int
+    downtime_seconds: float
+    p50_ms: float | None
+    p95_ms: float | None
+    max_ms: float | None
+
+
+def daily_history(probe_ids: Iterable[int], days: int, now: datetime) -> list[DayHistory]:
+    """The last `days` days (oldest first) of the given probes, summed over vantage points.
+    Reads only daily rollups: one indexed range per probe, whatever the raw results hold."""
+    first = day_start(now) - timedelta(days=days - 1)
+    rows: dict[date, list[ProbeRollup]] = {}
+    for rollup in ProbeRollup.objects.filter(
+        probe_id__in=list(probe_ids), period=ProbeRollup.Period.DAY, start__gte=first
+    ):
+        rows.setdefault(timezone.localtime(rollup.start).date(), []).append(rollup)
+    history = []
+    for offset in range(days):
+        day = (timezone.localtime(first) + timedelta(days=offset, hours=2)).date()
+        group = rows.get(day, [])
+        histogram = merge_histograms(r.histogram for r in group)
+        maxima = [r.latency_max_ms for r in group if r.latency_max_ms is not None]
+        maximum = max(maxima) if maxima else None
+        history.append(
+            DayHistory(
+                day=day,
+                checks=sum(r.checks for r in group),
+                failures=sum(r.failures for r in group),
+                downtime_seconds=sum(r.downtime_seconds for r in group),
+                p50_ms=histogram_percentile(histogram, 0.5, maximum),
+                p95_ms=histogram_percentile(histogram, 0.95, maximum),
+                max_ms=maximum,
+            )
+        )
+    return history
+
+
+@dataclass(frozen=True)
+class Uptime:
+    """A component's uptime over a period: counting announced maintenance as downtime, and
+    leaving it out of the period altogether (what the SLA usually means)."""
+
+    period_seconds: float
+    down_seconds: float
+    maintenance_seconds: float
+
+    @property
+    def with_maintenance(self) -> float:
+        """Percent of the period up, maintenance counted as down."""
+        if self.period_seconds <= 0:
+            return 100.0
+        down = self.down_seconds + self.maintenance_seconds
+        return round(100.0 * (1 - down / self.period_seconds), 4)
+
+    @property
+    def without_maintenance(self) -> float:
+        """Percent of the period up, announced maintenance excluded from the period."""
+        period = self.period_seconds - self.maintenance_seconds
+        if period <= 0:
+            return 100.0
+        return round(100.0 * (1 - self.down_seconds / period), 4)
+
+
+# Degraded performance is slow but working: it is not counted as downtime.
+DOWN_STATUSES = {rules.PARTIAL: "partial_seconds", rules.MAJOR: "major_seconds"}
+
+
+def component_uptime(component: Component, days: int, now: datetime) -> Uptime:
+    """Uptime over the last `days` days (today included) from the daily component rollups,
+    plus the time spent so far in the current status, which no rollup holds yet."""
+    first_day = day_start(now) - timedelta(days=days - 1)
+    period = (now - first_day).total_seconds()
+    down = 0.0
+    maintenance = 0.0
+    for row in ComponentDay.objects.filter(component=component, day__gte=first_day.date()):
+        down += row.partial_seconds + row.major_seconds
+        maintenance += row.maintenance_seconds
+    open_since = max(component.status_since, first_day)
+    open_seconds = max(0.0, (now - open_since).total_seconds())
+    if component.status in DOWN_STATUSES:
+        down += open_seconds
+    elif component.status == rules.MAINTENANCE:
+        maintenance += open_seconds
+    return Uptime(period, min(down, period), min(maintenance, period))
