@@ -1,0 +1,767 @@
+"""What the public pages show, loaded in a fixed number of queries.
+
+Each loader reads current state and rollups only (`Component.status`, `ComponentDay`, the probe
+rollups), never raw probe results, with one query per kind of row whatever the number of
+components or the length of history, and returns plain objects the templates display as they
+are: names already in the visitor's language, internal-only rows already left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import cached_property
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
+from monitors.models import Probe, ProbeRollup
+from statuspage import status as rules
+from statuspage.models import (
+    ACTIVE_MAINTENANCE_STATUSES,
+    OPEN_INCIDENT_STATUSES,
+    Component,
+    ComponentDay,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    Journey,
+    Maintenance,
+    MaintenanceStatus,
+    MaintenanceUpdate,
+)
+from statuspage.public import charts, uptime
+
+BAR_DAYS = 90
+RECENT_DAYS = 14
+MONTHS_PER_HISTORY_PAGE = 3
+
+
+def uses_second_language(language: str | None = None) -> bool:
+    """True when the page is shown in the second language of LANGUAGES, the one the
+    `*_alt` fields (names, titles, messages) are written in."""
+    language = (language or get_language() or "").lower()
+    second = settings.LANGUAGES[1][0].lower() if len(settings.LANGUAGES) > 1 else None
+    return language == second
+
+
+def pick(primary: str, alt: str, use_alt: bool) -> str:
+    return alt if use_alt and alt else primary
+
+
+# --- what the templates display ----------------------------------------------------------------
+
+
+@dataclass
+class ComponentView:
+    id: int
+    slug: str
+    name: str
+    description: str
+    status: str
+    status_since: datetime
+    cause_name: str | None
+    segments: list[uptime.DaySegment]
+    uptime: float | None
+    has_probes: bool = False
+    charts: list[ChartView] = field(default_factory=list)
+
+    @property
+    def uptime_text(self) -> str:
+        return uptime.format_percent(self.uptime)
+
+    @cached_property
+    def bar_html(self) -> SafeString:
+        """The 90-day bar's segments, rendered here rather than in the template: 90 segments
+        times 40 components is where template rendering time would go."""
+        return format_html_join(
+            "",
+            '<li class="seg seg-{}{}" title="{}"><span class="visually-hidden">{}</span></li>',
+            (
+                (s.level, " seg-long" if s.is_long else "", text, text)
+                for s, text in ((s, day_text(s)) for s in self.segments)
+            ),
+        )
+
+    @property
+    def is_failing(self) -> bool:
+        return self.status != rules.OPERATIONAL
+
+
+@dataclass
+class GroupView:
+    name: str | None
+    components: list[ComponentView]
+
+    @property
+    def status(self) -> str:
+        return rules.worst(c.status for c in self.components)
+
+
+@dataclass
+class ChartView:
+    label: str  # "24h" or "7d"
+    svg: str
+    summary: charts.ChartSummary
+
+
+@dataclass
+class UpdateView:
+    status: str
+    body: str
+    display_at: datetime
+
+
+@dataclass
+class IncidentView:
+    id: int
+    title: str
+    status: str
+    impact: str
+    started_at: datetime
+    resolved_at: datetime | None
+    component_names: list[str]
+    updates: list[UpdateView] = field(default_factory=list)
+    postmortem: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_INCIDENT_STATUSES
+
+
+@dataclass
+class MaintenanceView:
+    id: int
+    title: str
+    description: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    component_names: list[str]
+    updates: list[UpdateView] = field(default_factory=list)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_MAINTENANCE_STATUSES
+
+
+@dataclass
+class JourneyView:
+    """One line of the "is it me or the system?" panel."""
+
+    name: str
+    state: str  # "works", "affected" or "maintenance"
+    since: datetime | None = None
+    until: datetime | None = None
+    incident: IncidentView | None = None
+    planned: MaintenanceView | None = None  # upcoming maintenance that will touch it
+
+
+@dataclass
+class PageSummary:
+    indicator: str
+    description: str
+    groups: list[GroupView]
+    active_incidents: list[IncidentView]
+    recent_incidents: list[IncidentView]
+    active_maintenance: list[MaintenanceView]
+    upcoming_maintenance: list[MaintenanceView]
+    journeys: list[JourneyView]
+
+    @property
+    def journeys_all_work(self) -> bool:
+        return all(j.state == "works" for j in self.journeys)
+
+    @property
+    def components(self) -> list[ComponentView]:
+        return [c for g in self.groups for c in g.components]
+
+
+STATUS_WORDS = {
+    rules.OPERATIONAL: _("Operational"),
+    rules.DEGRADED: _("Degraded performance"),
+    rules.PARTIAL: _("Partial outage"),
+    rules.MAJOR: _("Major outage"),
+    rules.MAINTENANCE: _("Under maintenance"),
+}
+
+
+def day_text(segment: uptime.DaySegment) -> str:
+    """One day of the bar in words: its date, uptime, worst status and incidents."""
+    day = date_format(segment.day, "DATE_FORMAT")
+    if not segment.has_data:
+        return gettext("%(day)s: no data") % {"day": day}
+    text = gettext("%(day)s: %(uptime)s uptime") % {
+        "day": day,
+        "uptime": uptime.format_percent(segment.uptime),
+    }
+    if segment.level != rules.OPERATIONAL:
+        text += ", " + str(STATUS_WORDS[segment.level]).lower()
+    if segment.incidents:
+        titles = ", ".join(dict.fromkeys(i.title for i in segment.incidents))
+        text += "; " + gettext("incidents: %(titles)s") % {"titles": titles}
+    return text
+
+
+# --- loaders -----------------------------------------------------------------------------------
+
+
+def public_components() -> list[Component]:
+    """Public components in display order, with their group and root cause (one query)."""
+    return list(
+        Component.objects.filter(is_public=True)
+        .select_related("group", "status_cause")
+        .order_by("group__position", "group__name", "group_id", "position", "name")
+    )
+
+
+def day_rows(component_ids, first_day: date) -> dict[int, dict[date, uptime.DayTotals]]:
+    """The daily rollups since `first_day` of public components (one query)."""
+    rows: dict[int, dict[date, uptime.DayTotals]] = defaultdict(dict)
+    values = ComponentDay.objects.filter(day__gte=first_day, component__is_public=True)
+    if component_ids is not None:
+        values = values.filter(component_id__in=component_ids)
+    for cid, day, worst, degraded, partial, major, maint in values.values_list(
+        "component_id",
+        "day",
+        "worst_status",
+        "degraded_seconds",
+        "partial_seconds",
+        "major_seconds",
+        "maintenance_seconds",
+    ):
+        rows[cid][day] = uptime.DayTotals(worst, degraded, partial, major, maint)
+    return rows
+
+
+def incident_days(
+    links, now: datetime, use_alt: bool
+) -> dict[int, dict[date, list[uptime.IncidentRef]]]:
+    """For the uptime bars: per component, the public incidents touching each day."""
+    by_component: dict[int, dict[date, list[uptime.IncidentRef]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for cid, incident_id, title, title_alt, started, resolved in links:
+        ref = uptime.IncidentRef(incident_id, pick(title, title_alt, use_alt))
+        day = timezone.localtime(started).date()
+        last = timezone.localtime(resolved or now).date()
+        while day <= last:
+            by_component[cid][day].append(ref)
+            day += timedelta(days=1)
+    return by_component
+
+
+def tracked_since(component: Component) -> date:
+    if component.start_date:
+        return component.start_date
+    return timezone.localtime(component.created_at).date()
+
+
+def component_view(
+    component: Component,
+    rows: dict[date, uptime.DayTotals],
+    incidents_by_day,
+    now: datetime,
+    use_alt: bool,
+    days: int = BAR_DAYS,
+) -> ComponentView:
+    segments = uptime.build_segments(
+        rows,
+        now=now,
+        days=days,
+        tracked_since=tracked_since(component),
+        current_status=component.status,
+        status_since=component.status_since,
+        incidents_by_day=incidents_by_day,
+    )
+    cause = component.status_cause
+    return ComponentView(
+        id=component.pk,
+        slug=component.slug,
+        name=pick(component.name, component.name_alt, use_alt),
+        description=component.description,
+        status=component.status,
+        status_since=component.status_since,
+        # An internal root cause stays unnamed: the public never sees internal components.
+        cause_name=pick(cause.name, cause.name_alt, use_alt)
+        if cause is not None and cause.is_public and component.status != rules.OPERATIONAL
+        else None,
+        segments=segments,
+        uptime=uptime.uptime_percent(segments),
+    )
+
+
+def incident_view(incident: Incident, names: list[str], use_alt: bool) -> IncidentView:
+    return IncidentView(
+        id=incident.pk,
+        title=pick(incident.title, incident.title_alt, use_alt),
+        status=incident.status,
+        impact=incident.impact,
+        started_at=incident.started_at,
+        resolved_at=incident.resolved_at,
+        component_names=names,
+        postmortem=incident.postmortem if incident.postmortem_published_at else "",
+    )
+
+
+def maintenance_view(maintenance: Maintenance, names: list[str], use_alt: bool) -> MaintenanceView:
+    return MaintenanceView(
+        id=maintenance.pk,
+        title=pick(maintenance.title, maintenance.title_alt, use_alt),
+        description=pick(maintenance.description, maintenance.description_alt, use_alt),
+        status=maintenance.status,
+        starts_at=maintenance.starts_at,
+        ends_at=maintenance.ends_at,
+        component_names=names,
+    )
+
+
+def update_views(updates, use_alt: bool) -> list[UpdateView]:
+    return [UpdateView(u.status, pick(u.body, u.body_alt, use_alt), u.display_at) for u in updates]
+
+
+def attach_updates(incidents: list[IncidentView], use_alt: bool, since: datetime) -> None:
+    """Give each incident its timeline, newest first (one query for all of them)."""
+    by_id = {i.id: i for i in incidents}
+    updates = IncidentUpdate.objects.filter(incident__is_public=True).filter(
+        Q(incident__status__in=OPEN_INCIDENT_STATUSES) | Q(incident__resolved_at__gte=since)
+    )
+    for update in updates.order_by("-display_at", "-id"):
+        view = by_id.get(update.incident_id)
+        if view is not None:
+            view.updates.append(update_views([update], use_alt)[0])
+
+
+def load_page(now: datetime | None = None) -> PageSummary:
+    """Everything the front page shows, in ten queries."""
+    now = now or timezone.now()
+    use_alt = uses_second_language()
+    today = timezone.localtime(now).date()
+    first_day = today - timedelta(days=BAR_DAYS - 1)
+    bar_start, _ = uptime.day_bounds(first_day)
+    recent_since = now - timedelta(days=RECENT_DAYS)
+
+    components = public_components()  # 1
+    by_id = {c.pk: c for c in components}
+    names = {c.pk: pick(c.name, c.name_alt, use_alt) for c in components}
+    rows = day_rows(None, first_day)  # 2
+
+    # 3: public incidents that are open, recent, or touch the bars, with their components.
+    incident_rows = list(
+        Incident.objects.filter(is_public=True)
+        .filter(
+            Q(status__in=OPEN_INCIDENT_STATUSES)
+            | Q(resolved_at__gte=bar_start)
+            | Q(started_at__gte=bar_start)
+        )
+        .order_by("-started_at", "-id")
+    )
+    # 4
+    links = list(
+        IncidentComponent.objects.filter(incident__is_public=True, component__is_public=True)
+        .filter(
+            Q(incident__status__in=OPEN_INCIDENT_STATUSES)
+            | Q(incident__resolved_at__gte=bar_start)
+            | Q(incident__started_at__gte=bar_start)
+        )
+        .values_list(
+            "component_id",
+            "incident_id",
+            "incident__title",
+            "incident__title_alt",
+            "incident__started_at",
+            "incident__resolved_at",
+        )
+    )
+    components_of_incident: dict[int, list[int]] = defaultdict(list)
+    for cid, incident_id, *_ in links:
+        components_of_incident[incident_id].append(cid)
+    by_day = incident_days(links, now, use_alt)
+
+    component_views = {
+        c.pk: component_view(c, rows.get(c.pk, {}), by_day.get(c.pk), now, use_alt)
+        for c in components
+        if not c.only_show_if_degraded or c.status != rules.OPERATIONAL
+    }
+    attach_charts(component_views, now)  # 5, 6
+
+    groups: list[GroupView] = []
+    for component in components:
+        view = component_views.get(component.pk)
+        if view is None:
+            continue
+        group = component.group
+        group_name = pick(group.name, group.name_alt, use_alt) if group else None
+        if not groups or groups[-1].name != group_name:
+            groups.append(GroupView(group_name, []))
+        groups[-1].components.append(view)
+
+    incidents = [
+        incident_view(
+            i, sorted(names[c] for c in components_of_incident[i.pk] if c in names), use_alt
+        )
+        for i in incident_rows
+    ]
+    active = [i for i in incidents if i.is_open]
+    recent = [
+        i for i in incidents if not i.is_open and i.resolved_at and i.resolved_at >= recent_since
+    ]
+    attach_updates(active + recent, use_alt, recent_since)  # 7
+
+    # 8: maintenance in progress or to come, with the public components it touches.
+    maintenances = list(
+        Maintenance.objects.filter(
+            is_public=True,
+            status__in=(MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES),
+        ).order_by("starts_at", "id")
+    )
+    # 9
+    maintenance_links: dict[int, list[int]] = defaultdict(list)
+    for maintenance_id, cid in Maintenance.components.through.objects.filter(
+        maintenance__is_public=True,
+        maintenance__status__in=(MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES),
+    ).values_list("maintenance_id", "component_id"):
+        maintenance_links[maintenance_id].append(cid)
+    maintenance_views = [
+        maintenance_view(
+            m, sorted(names[c] for c in maintenance_links[m.pk] if c in names), use_alt
+        )
+        for m in maintenances
+    ]
+
+    journeys = journey_views(  # 10, 11
+        by_id,
+        incident_rows,
+        components_of_incident,
+        maintenances,
+        maintenance_links,
+        incidents,
+        maintenance_views,
+        use_alt,
+    )
+
+    status = rules.page_status(
+        [c.status for c in components], [i.impact for i in incident_rows if i.is_open]
+    )
+    return PageSummary(
+        indicator=status["indicator"],
+        description=status["description"],
+        groups=groups,
+        active_incidents=active,
+        recent_incidents=recent,
+        active_maintenance=[m for m in maintenance_views if m.is_active],
+        upcoming_maintenance=[m for m in maintenance_views if not m.is_active],
+        journeys=journeys,
+    )
+
+
+def journey_views(
+    components: dict[int, Component],
+    incident_rows: list[Incident],
+    components_of_incident: dict[int, list[int]],
+    maintenances: list[Maintenance],
+    maintenance_links: dict[int, list[int]],
+    incident_views: list[IncidentView],
+    maintenance_views: list[MaintenanceView],
+    use_alt: bool,
+) -> list[JourneyView]:
+    """The self-check panel: for each journey, whether it works, which incident affects it
+    (through one of its components or that component's root cause) or which maintenance.
+
+    Only public components count, so that the panel never contradicts the rest of the page."""
+    journeys = list(Journey.objects.order_by("position", "name"))
+    needs: dict[int, set[int]] = defaultdict(set)
+    for journey_id, cid in Journey.components.through.objects.values_list(
+        "journey_id", "component_id"
+    ):
+        if cid in components:
+            needs[journey_id].add(cid)
+    incident_by_id = {v.id: v for v in incident_views}
+    open_incidents = [i for i in incident_rows if i.is_open]
+    maintenance_by_id = {v.id: v for v in maintenance_views}
+
+    result = []
+    for journey in journeys:
+        uses = needs[journey.pk]
+        name = pick(journey.name, journey.name_alt, use_alt)
+        failing = [components[c] for c in uses if components[c].status in rules.FAILING]
+        in_maintenance = [components[c] for c in uses if components[c].status == rules.MAINTENANCE]
+        planned = next(
+            (
+                maintenance_by_id[m.pk]
+                for m in maintenances
+                if m.status == MaintenanceStatus.SCHEDULED and uses & set(maintenance_links[m.pk])
+            ),
+            None,
+        )
+        if failing:
+            suspects = {c.pk for c in failing} | {
+                c.status_cause_id for c in failing if c.status_cause_id
+            }
+            incident = next(
+                (
+                    incident_by_id[i.pk]
+                    for i in sorted(open_incidents, key=lambda i: i.started_at)
+                    if suspects & set(components_of_incident[i.pk])
+                ),
+                None,
+            )
+            since = min(c.status_since for c in failing)
+            result.append(JourneyView(name, "affected", since=since, incident=incident))
+        elif in_maintenance:
+            windows = [
+                maintenance_by_id[m.pk]
+                for m in maintenances
+                if m.status in ACTIVE_MAINTENANCE_STATUSES and uses & set(maintenance_links[m.pk])
+            ]
+            until = max((w.ends_at for w in windows), default=None)
+            result.append(JourneyView(name, "maintenance", until=until))
+        else:
+            result.append(JourneyView(name, "works", planned=planned))
+    return result
+
+
+def attach_charts(views: dict[int, ComponentView], now: datetime) -> None:
+    """Response-time charts, last 24 hours and last 7 days, for the components that have
+    probes, from the hourly probe rollups (two queries)."""
+    with_probes = set(
+        Probe.objects.filter(component__is_public=True, is_enabled=True)
+        .values_list("component_id", flat=True)
+        .distinct()
+    )
+    # Rollups start on the hour in UTC (whole hours in every zone that has whole-hour offsets).
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    week_start = hour - timedelta(days=7) + timedelta(hours=1)
+    latency: dict[int, dict[datetime, float]] = defaultdict(dict)
+    rows = (
+        ProbeRollup.objects.filter(
+            period=ProbeRollup.Period.HOUR,
+            start__gte=week_start,
+            probe__component__is_public=True,
+            latency_count__gt=0,
+        )
+        .values("probe__component_id", "start")
+        .annotate(total=Sum("latency_sum_ms"), count=Sum("latency_count"))
+        .order_by()
+    )
+    for row in rows:
+        latency[row["probe__component_id"]][row["start"]] = row["total"] / row["count"]
+    for cid, view in views.items():
+        if cid not in with_probes:
+            continue
+        view.has_probes = True
+        view.charts = component_charts(view.name, latency.get(cid, {}), hour)
+
+
+def component_charts(name: str, latency: dict[datetime, float], hour: datetime) -> list[ChartView]:
+    end = hour + timedelta(hours=1)
+    result = []
+    for label, hours, time_format, ticks in (
+        ("24h", 24, "%H:%M", 4),
+        ("7d", 24 * 7, "%m-%d", 7),
+    ):
+        start = end - timedelta(hours=hours)
+        points = charts.bucket_series(latency, start=start, end=end, step=timedelta(hours=1))
+        summary = charts.summarise(points)
+        title = (
+            gettext("Response time of %(name)s, last 24 hours")
+            if hours == 24
+            else gettext("Response time of %(name)s, last 7 days")
+        ) % {"name": name}
+        if summary.samples:
+            description = gettext(
+                "Hourly average response time: %(average)d ms on average, at most %(maximum)d ms."
+            ) % {"average": round(summary.average), "maximum": round(summary.maximum)}
+        else:
+            description = gettext("No measurements in this period.")
+        svg = charts.response_time_svg(
+            points,
+            start=start,
+            end=end,
+            title=title,
+            description=description,
+            time_format=time_format,
+            ticks=ticks,
+        )
+        result.append(ChartView(label, svg, summary))
+    return result
+
+
+# --- the other pages ---------------------------------------------------------------------------
+
+
+def public_component_names(use_alt: bool) -> dict[int, str]:
+    return {
+        pk: pick(name, alt, use_alt)
+        for pk, name, alt in Component.objects.filter(is_public=True).values_list(
+            "id", "name", "name_alt"
+        )
+    }
+
+
+def load_incident(incident: Incident) -> IncidentView:
+    """A public incident with its full timeline and affected public components."""
+    use_alt = uses_second_language()
+    names = [
+        pick(name, alt, use_alt)
+        for name, alt in IncidentComponent.objects.filter(
+            incident=incident, component__is_public=True
+        )
+        .order_by("component__group__position", "component__position", "component__name")
+        .values_list("component__name", "component__name_alt")
+    ]
+    view = incident_view(incident, names, use_alt)
+    view.updates = update_views(incident.updates.order_by("-display_at", "-id"), use_alt)
+    return view
+
+
+def load_maintenance(maintenance: Maintenance) -> MaintenanceView:
+    """A public maintenance with its updates and the public components it touches."""
+    use_alt = uses_second_language()
+    names = [
+        pick(name, alt, use_alt)
+        for name, alt in maintenance.components.filter(is_public=True).values_list(
+            "name", "name_alt"
+        )
+    ]
+    view = maintenance_view(maintenance, names, use_alt)
+    view.updates = [
+        u
+        for u in update_views(
+            MaintenanceUpdate.objects.filter(maintenance=maintenance).order_by(
+                "-display_at", "-id"
+            ),
+            use_alt,
+        )
+    ]
+    return view
+
+
+@dataclass
+class ComponentPage:
+    component: ComponentView
+    months: list[uptime.MonthUptime]
+    incidents: list[IncidentView]
+    group_name: str | None
+
+
+def load_component(component: Component, now: datetime | None = None) -> ComponentPage:
+    """A public component: its 90-day bar, charts, uptime by month over a year, incidents."""
+    now = now or timezone.now()
+    use_alt = uses_second_language()
+    today = timezone.localtime(now).date()
+    year_start = today - timedelta(days=364)
+    rows = day_rows([component.pk], year_start).get(component.pk, {})
+    incidents = list(
+        Incident.objects.filter(is_public=True, affected__component=component).order_by(
+            "-started_at", "-id"
+        )[:50]
+    )
+    links = [
+        (component.pk, i.pk, i.title, i.title_alt, i.started_at, i.resolved_at) for i in incidents
+    ]
+    by_day = incident_days(links, now, use_alt).get(component.pk)
+    view = component_view(component, rows, by_day, now, use_alt)
+    year = component_view(component, rows, by_day, now, use_alt, days=365)
+    attach_charts({component.pk: view}, now)
+    group = component.group
+    return ComponentPage(
+        component=view,
+        months=uptime.uptime_by_month(year.segments),
+        incidents=[incident_view(i, [view.name], use_alt) for i in incidents],
+        group_name=pick(group.name, group.name_alt, use_alt) if group else None,
+    )
+
+
+@dataclass
+class HistoryMonth:
+    month: date
+    incidents: list[IncidentView]
+    maintenances: list[MaintenanceView]
+
+
+@dataclass
+class HistoryPage:
+    page: int
+    months: list[HistoryMonth]
+    has_older: bool
+
+    @property
+    def has_newer(self) -> bool:
+        return self.page > 1
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def load_history(page: int, now: datetime | None = None) -> HistoryPage:
+    """Incidents and maintenance by month, MONTHS_PER_HISTORY_PAGE months per page, newest
+    first: page 1 ends with the current month."""
+    now = now or timezone.now()
+    use_alt = uses_second_language()
+    this_month = timezone.localtime(now).date().replace(day=1)
+    newest = add_months(this_month, -(page - 1) * MONTHS_PER_HISTORY_PAGE)
+    oldest = add_months(newest, -(MONTHS_PER_HISTORY_PAGE - 1))
+    window_start, _ = uptime.day_bounds(oldest)
+    window_end, _ = uptime.day_bounds(add_months(newest, 1))
+
+    names = public_component_names(use_alt)
+    incidents = list(
+        Incident.objects.filter(
+            is_public=True, started_at__gte=window_start, started_at__lt=window_end
+        ).order_by("-started_at", "-id")
+    )
+    incident_components: dict[int, list[str]] = defaultdict(list)
+    for incident_id, cid in IncidentComponent.objects.filter(
+        incident__is_public=True,
+        incident__started_at__gte=window_start,
+        incident__started_at__lt=window_end,
+    ).values_list("incident_id", "component_id"):
+        if cid in names:
+            incident_components[incident_id].append(names[cid])
+    maintenances = list(
+        Maintenance.objects.filter(
+            is_public=True, starts_at__gte=window_start, starts_at__lt=window_end
+        ).order_by("-starts_at", "-id")
+    )
+    maintenance_components: dict[int, list[str]] = defaultdict(list)
+    for maintenance_id, cid in Maintenance.components.through.objects.filter(
+        maintenance__is_public=True,
+        maintenance__starts_at__gte=window_start,
+        maintenance__starts_at__lt=window_end,
+    ).values_list("maintenance_id", "component_id"):
+        if cid in names:
+            maintenance_components[maintenance_id].append(names[cid])
+    has_older = (
+        Incident.objects.filter(is_public=True, started_at__lt=window_start).exists()
+        or Maintenance.objects.filter(is_public=True, starts_at__lt=window_start).exists()
+    )
+
+    months = []
+    for offset in range(MONTHS_PER_HISTORY_PAGE):
+        month = add_months(newest, -offset)
+        months.append(
+            HistoryMonth(
+                month=month,
+                incidents=[
+                    incident_view(i, sorted(incident_components[i.pk]), use_alt)
+                    for i in incidents
+                    if timezone.localtime(i.started_at).date().replace(day=1) == month
+                ],
+                maintenances=[
+                    maintenance_view(m, sorted(maintenance_components[m.pk]), use_alt)
+                    for m in maintenances
+                    if timezone.localtime(m.starts_at).date().replace(day=1) == month
+                ],
+            )
+        )
+    return HistoryPage(page=page, months=months, has_older=has_older)

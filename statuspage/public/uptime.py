@@ -1,0 +1,211 @@
+"""Uptime from the daily rollups: the 90-day bar (one segment per day) and uptime percentages.
+
+Plain functions over plain data: `statuspage.public.summary` reads the `ComponentDay` rows and
+hands them here with the component's current status, so nothing here touches the database.
+
+How a day counts, as Statuspage counts it: a major outage is downtime, a partial outage is 30 %
+downtime, degraded performance and announced maintenance are not downtime (the service answers;
+maintenance was announced). A day before the component was tracked has no data and is left out
+of the percentage rather than counted as up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from statuspage import status as rules
+
+PARTIAL_WEIGHT = 0.3
+# A day whose weighted downtime reaches this is painted in the darker shade of its colour.
+LONG_DOWNTIME_SECONDS = 3600
+
+
+@dataclass
+class DayTotals:
+    """Seconds spent in each non-operational status during one day, and the worst status."""
+
+    worst_status: str = rules.OPERATIONAL
+    degraded_seconds: int = 0
+    partial_seconds: int = 0
+    major_seconds: int = 0
+    maintenance_seconds: int = 0
+
+    def add(self, status: str, seconds: int) -> None:
+        if status == rules.DEGRADED:
+            self.degraded_seconds += seconds
+        elif status == rules.PARTIAL:
+            self.partial_seconds += seconds
+        elif status == rules.MAJOR:
+            self.major_seconds += seconds
+        elif status == rules.MAINTENANCE:
+            self.maintenance_seconds += seconds
+        self.worst_status = rules.worst((self.worst_status, status))
+
+    @property
+    def downtime_seconds(self) -> float:
+        return self.major_seconds + PARTIAL_WEIGHT * self.partial_seconds
+
+
+@dataclass(frozen=True)
+class IncidentRef:
+    id: int
+    title: str
+
+
+@dataclass
+class DaySegment:
+    """One day of the uptime bar."""
+
+    day: date
+    has_data: bool
+    totals: DayTotals
+    length_seconds: int
+    incidents: list[IncidentRef] = field(default_factory=list)
+
+    @property
+    def uptime(self) -> float | None:
+        """The day's uptime in percent, or None before the component was tracked."""
+        if not self.has_data or self.length_seconds <= 0:
+            return None
+        up = max(0.0, self.length_seconds - self.totals.downtime_seconds)
+        return 100.0 * up / self.length_seconds
+
+    @property
+    def level(self) -> str:
+        """The segment's colour class: the worst status of the day, `nodata` before tracking."""
+        return self.totals.worst_status if self.has_data else "nodata"
+
+    @property
+    def is_long(self) -> bool:
+        return self.totals.downtime_seconds >= LONG_DOWNTIME_SECONDS
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """Start and end of a calendar day in the current time zone (DST days keep their length)."""
+    tz = timezone.get_current_timezone()
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    following = day + timedelta(days=1)
+    return start, datetime(following.year, following.month, following.day, tzinfo=tz)
+
+
+def add_ongoing(
+    totals: dict[date, DayTotals],
+    current_status: str,
+    since: datetime,
+    now: datetime,
+    first_day: date,
+) -> None:
+    """Add the time spent in the current status so far, which the rollups only receive when the
+    status next changes, to the days it covers (from `first_day` on)."""
+    if current_status == rules.OPERATIONAL or since >= now:
+        return
+    day = max(timezone.localtime(since).date(), first_day)
+    today = timezone.localtime(now).date()
+    while day <= today:
+        start, end = day_bounds(day)
+        seconds = int((min(end, now) - max(start, since)).total_seconds())
+        if seconds > 0:
+            totals.setdefault(day, DayTotals()).add(current_status, seconds)
+        day += timedelta(days=1)
+
+
+def build_segments(
+    rows: Mapping[date, DayTotals],
+    *,
+    now: datetime,
+    days: int,
+    tracked_since: date,
+    current_status: str = rules.OPERATIONAL,
+    status_since: datetime | None = None,
+    incidents_by_day: Mapping[date, Sequence[IncidentRef]] | None = None,
+) -> list[DaySegment]:
+    """The last `days` days up to today (oldest first), from the rollup rows of those days.
+
+    `rows` maps a day to its rollup; days without a row were fully operational. Today counts only
+    the time elapsed so far.
+    """
+    today = timezone.localtime(now).date()
+    first = today - timedelta(days=days - 1)
+    totals = {day: _copy(t) for day, t in rows.items() if day >= first}
+    if status_since is not None:
+        add_ongoing(totals, current_status, status_since, now, first)
+    incidents_by_day = incidents_by_day or {}
+    segments = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        start, end = day_bounds(day)
+        length = int((min(end, now) - start).total_seconds())
+        segments.append(
+            DaySegment(
+                day=day,
+                has_data=day >= tracked_since,
+                totals=totals.get(day, DayTotals()),
+                length_seconds=max(length, 0),
+                incidents=list(incidents_by_day.get(day, ())),
+            )
+        )
+    return segments
+
+
+def uptime_percent(segments: Iterable[DaySegment]) -> float | None:
+    """Uptime over the segments that have data, weighted by their length; None without data."""
+    total = 0
+    down = 0.0
+    for segment in segments:
+        if segment.has_data and segment.length_seconds > 0:
+            total += segment.length_seconds
+            down += min(segment.totals.downtime_seconds, segment.length_seconds)
+    if total == 0:
+        return None
+    return 100.0 * (total - down) / total
+
+
+def format_percent(value: float | None) -> str:
+    """Uptime as people read it: never rounded up to 100 % while there was downtime."""
+    if value is None:
+        return "—"
+    if value >= 100.0:
+        return "100%"
+    truncated = int(value * 100) / 100  # 99.996 must not read as 100.00
+    return f"{truncated:.2f}%"
+
+
+@dataclass(frozen=True)
+class MonthUptime:
+    month: date  # the first day of the month
+    uptime: float | None
+    worst_status: str
+
+
+def uptime_by_month(segments: Sequence[DaySegment]) -> list[MonthUptime]:
+    """Group day segments by calendar month, newest month first."""
+    months: dict[date, list[DaySegment]] = {}
+    for segment in segments:
+        months.setdefault(segment.day.replace(day=1), []).append(segment)
+    result = []
+    for month, month_segments in sorted(months.items(), reverse=True):
+        with_data = [s for s in month_segments if s.has_data]
+        if not with_data:
+            continue
+        result.append(
+            MonthUptime(
+                month=month,
+                uptime=uptime_percent(with_data),
+                worst_status=rules.worst(s.totals.worst_status for s in with_data),
+            )
+        )
+    return result
+
+
+def _copy(t: DayTotals) -> DayTotals:
+    return DayTotals(
+        t.worst_status,
+        t.degraded_seconds,
+        t.partial_seconds,
+        t.major_seconds,
+        t.maintenance_seconds,
+    )

@@ -1,0 +1,101 @@
+"""The public pages: server-rendered, complete without JavaScript, in the visitor's language.
+
+Plain function views: the caching layer (`statuspage.public.caching`) wraps them in
+`page_urls.py`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
+
+from statuspage.models import Component, Incident, Maintenance
+from statuspage.public import summary
+
+
+def page_context(**extra) -> dict:
+    """What every public page shows besides its content: the time zone and where to get help."""
+    now = timezone.localtime()
+    offset = now.strftime("%z")
+    return {
+        "time_zone_label": f"{settings.TIME_ZONE} (UTC{offset[:3]}:{offset[3:]})",
+        "help_url": settings.HELP_URL,
+        "help_contact": settings.HELP_CONTACT,
+        **extra,
+    }
+
+
+BANNER_TEXT = {
+    "none": _("All Systems Operational"),
+    "minor": _("Minor Service Outage"),
+    "major": _("Partial System Outage"),
+    "critical": _("Major Service Outage"),
+    "maintenance": _("Service Under Maintenance"),
+}
+
+
+def refresh_labels() -> dict:
+    """The words the refresh script needs, in the page's language."""
+    return {
+        "statuses": {status: str(word) for status, word in summary.STATUS_WORDS.items()},
+        "indicators": {indicator: str(text) for indicator, text in BANNER_TEXT.items()},
+    }
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    page = summary.load_page()
+    return render(
+        request, "public/index.html", page_context(page=page, refresh_labels=refresh_labels())
+    )
+
+
+@require_GET
+def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id, is_public=True)
+    return render(
+        request, "public/incident.html", page_context(incident=summary.load_incident(incident))
+    )
+
+
+@require_GET
+def maintenance_detail(request: HttpRequest, maintenance_id: int) -> HttpResponse:
+    maintenance = get_object_or_404(Maintenance, pk=maintenance_id, is_public=True)
+    return render(
+        request,
+        "public/maintenance.html",
+        page_context(maintenance=summary.load_maintenance(maintenance)),
+    )
+
+
+@require_GET
+def component_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    component = get_object_or_404(
+        Component.objects.select_related("group", "status_cause"), slug=slug, is_public=True
+    )
+    return render(
+        request, "public/component.html", page_context(page=summary.load_component(component))
+    )
+
+
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        raise Http404("No such page") from None
+    if page < 1 or page > 1000:
+        raise Http404("No such page")
+    return render(request, "public/history.html", page_context(history=summary.load_history(page)))
+
+
+# The pages are cached and shared between visitors, so they cannot carry a per-visitor CSRF
+# token; choosing the display language changes nothing but a cookie in the visitor's own
+# browser, so Django's set_language is offered here without CSRF protection.
+choose_language = csrf_exempt(require_POST(set_language))
