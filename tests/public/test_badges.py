@@ -1,0 +1,61 @@
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.core.cache import cache
+
+from statuspage import actions
+from tests.public import worlds
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+
+
+def badge(client, path: str) -> tuple[object, ET.Element]:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml; charset=utf-8"
+    return response, ET.fromstring(response.content)
+
+
+def words(svg: ET.Element) -> list[str]:
+    return [t.text for t in svg.iter(f"{SVG}text")]
+
+
+def test_the_page_badge_says_all_is_well_in_words(db, client):
+    worlds.components()
+    _, svg = badge(client, "/badge.svg")
+    assert words(svg) == ["status", "all systems operational"]
+    assert svg.get("aria-label") == "status: all systems operational"
+    assert svg.find(f"{SVG}title").text == "status: all systems operational"
+
+
+def test_the_page_badge_follows_the_page_status(db, client):
+    c = worlds.components()
+    actions.set_component_status(c["bureau"], "partial_outage", actor=None, via="system")
+    _, svg = badge(client, "/badge.svg")
+    assert words(svg) == ["status", "partial system outage"]
+
+
+def test_a_component_badge_names_the_component_and_its_status(db, client):
+    c = worlds.components()
+    actions.set_component_status(c["bureau"], "degraded_performance", actor=None, via="system")
+    _, svg = badge(client, "/components/bureau/badge.svg")
+    assert words(svg) == ["Credit bureau", "degraded performance"]
+
+
+def test_an_internal_component_has_no_badge(db, client):
+    worlds.components()
+    assert client.get("/components/risk-engine/badge.svg").status_code == 404
+
+
+def test_badges_are_embeddable_and_cacheable(db, client):
+    worlds.components()
+    response, _ = badge(client, "/badge.svg")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "X-Frame-Options" not in response
+    assert response["Cache-Control"].startswith("public, max-age=")
+    assert client.get("/badge.svg", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
