@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
+
 
 from monitors.checks.base import (
     BODY_LIMIT_BYTES,
@@ -22,6 +25,10 @@ from monitors.checks.base import (
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 USER_AGENT = "statuspage-probe/1"
+
+# verify_tls: false is a probe's deliberate choice (an internal endpoint with a private CA);
+# urllib3 would otherwise warn on every run of it.
+warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
 
 
 class HttpCheck(Check):
@@ -85,7 +92,9 @@ class HttpCheck(Check):
         # credentials the worker's environment happens to carry.
         session = requests.Session()
         session.trust_env = False
-        session.max_redirects = config["max_redirects"]
+        # requests consults max_redirects even when not following (to prepare the next hop),
+        # so 0 ("report the redirect itself") must not become its limit.
+        session.max_redirects = config["max_redirects"] or 30
         session.headers["User-Agent"] = USER_AGENT
         verify: bool | str = config["verify_tls"]
         if verify and config["ca_bundle"]:
@@ -150,26 +159,41 @@ def _read_body(response: requests.Response, started: float, timeout: float) -> t
     """The decoded body (at most 64 KiB of it) and an error if it could not be read in time.
 
     requests' read timeout applies to each socket read, so a server dribbling bytes could hold
-    a probe forever; the overall deadline below stops that.
+    a probe forever: the socket's timeout is cut to what is left of the overall deadline
+    before every read, and read1 returns whatever has arrived instead of waiting for a full
+    chunk.
     """
+    raw = response.raw
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in response.iter_content(chunk_size=8192):
+        while size < BODY_LIMIT_BYTES:
+            remaining = timeout - (time.perf_counter() - started)
+            if remaining <= 0:
+                return "", f"timed out after {timeout:g}s"
+            _set_socket_timeout(raw, remaining)
+            chunk = raw.read1(min(8192, BODY_LIMIT_BYTES - size), decode_content=True)
+            if not chunk:
+                break
             chunks.append(chunk)
             size += len(chunk)
-            if size >= BODY_LIMIT_BYTES:
-                break
-            if time.perf_counter() - started > timeout:
-                return "", f"timed out after {timeout:g}s"
-    except requests.RequestException as exc:
+    except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
+        if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+            return "", f"timed out after {timeout:g}s"
         return "", _describe_request_error(exc, timeout)
-    raw = b"".join(chunks)[:BODY_LIMIT_BYTES]
+    raw_body = b"".join(chunks)[:BODY_LIMIT_BYTES]
     encoding = response.encoding or "utf-8"
     try:
-        return raw.decode(encoding, errors="replace"), ""
+        return raw_body.decode(encoding, errors="replace"), ""
     except LookupError:  # a charset Python does not know
-        return raw.decode("utf-8", errors="replace"), ""
+        return raw_body.decode("utf-8", errors="replace"), ""
+
+
+def _set_socket_timeout(raw, seconds: float) -> None:
+    try:
+        raw.connection.sock.settimeout(seconds)
+    except (AttributeError, OSError):
+        pass  # connection already released (body fully read): nothing left to bound
 
 
 def _peer_certificate_expiry(response: requests.Response) -> float | None:

@@ -89,18 +89,18 @@ class TlsCheck(Check):
             hostname_ok = certificate_matches(certificate, config["server_name"])
         expires_in = (certificate.not_valid_after_utc - datetime.now(UTC)).total_seconds()
         details = {
-            "days_left": int(expires_in // 86400),
+            "days_left": int(
+                expires_in / 86400
+            ),  # whole days, toward zero: -2 = expired 2 days ago
             "not_after": certificate.not_valid_after_utc.isoformat(),
             "hostname_ok": hostname_ok,
             "chain_ok": chain_ok,
             "subject": certificate.subject.rfc4514_string(),
             "issuer": certificate.issuer.rfc4514_string(),
         }
-        error = ""
-        if not chain_ok:
-            error = short(f"certificate verify failed: {reason}")
-        elif not hostname_ok:
-            error = short(f"certificate verify failed: not valid for {config['server_name']}")
+        # OpenSSL's own words: "certificate has expired", "self-signed certificate", "Hostname
+        # mismatch, certificate is not valid for 'x'".
+        error = short(f"certificate verify failed: {reason}") if reason else ""
         # A client that verifies (every borrower's app) cannot use a server whose certificate
         # fails verification: like Gatus, that counts as not connected, unless the probe was
         # told not to verify (an internal endpoint with a private CA, say).
