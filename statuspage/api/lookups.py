@@ -31,6 +31,8 @@ def get_by_id(queryset: QuerySet, value: str, what: str) -> Model:
 
 def find_component(ref: str) -> Component | None:
     """A component by slug or, failing that, by id (a slug wins when both could match)."""
+    if "\x00" in ref:
+        return None  # PostgreSQL cannot even compare text with NUL in it
     component = Component.objects.filter(slug=ref).first()
     if component is None and (pk := parse_id(ref)) is not None:
         component = Component.objects.filter(pk=pk).first()

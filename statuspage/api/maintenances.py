@@ -107,7 +107,11 @@ def edit_maintenance(request: HttpRequest, maintenance_id: str, payload: Mainten
     return detailed(maintenance)
 
 
-def transition(request: HttpRequest, maintenance_id: str, payload, status: str) -> dict:
+def transition(
+    request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None, status: str
+) -> dict:
+    # The body is optional: `curl -X POST …/start` is enough.
+    payload = payload or MaintenanceTransition()
     maintenance = get_maintenance(maintenance_id)
     maintenance = actions.set_maintenance_status(
         maintenance,
@@ -121,24 +125,32 @@ def transition(request: HttpRequest, maintenance_id: str, payload, status: str) 
 
 
 @router.post("/{maintenance_id}/start", response={200: MaintenanceOut, **ERROR_RESPONSES})
-def start_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition):
+def start_maintenance(
+    request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None = None
+):
     """Start the work now (in_progress), whatever the window says."""
     return transition(request, maintenance_id, payload, MaintenanceStatus.IN_PROGRESS)
 
 
 @router.post("/{maintenance_id}/verify", response={200: MaintenanceOut, **ERROR_RESPONSES})
-def verify_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition):
+def verify_maintenance(
+    request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None = None
+):
     """The work is done and being checked (verifying)."""
     return transition(request, maintenance_id, payload, MaintenanceStatus.VERIFYING)
 
 
 @router.post("/{maintenance_id}/complete", response={200: MaintenanceOut, **ERROR_RESPONSES})
-def complete_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition):
+def complete_maintenance(
+    request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None = None
+):
     return transition(request, maintenance_id, payload, MaintenanceStatus.COMPLETED)
 
 
 @router.post("/{maintenance_id}/cancel", response={200: MaintenanceOut, **ERROR_RESPONSES})
-def cancel_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition):
+def cancel_maintenance(
+    request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None = None
+):
     return transition(request, maintenance_id, payload, MaintenanceStatus.CANCELLED)
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
 
 from statuspage.models import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, Origin
 
@@ -39,8 +39,26 @@ ComponentStatuses = Annotated[
 ]
 
 
+def contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_nul(item) for item in value)
+    return False
+
+
 class RequestBody(Schema):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def no_nul_characters(cls, value):
+        # PostgreSQL cannot store NUL in text: refuse it here rather than fail in the database.
+        if contains_nul(value):
+            raise ValueError("NUL characters are not allowed.")
+        return value
 
 
 # --- query strings ------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def find_token(raw: str) -> ApiToken | None:
     Rows are narrowed by the prefix, then the hashes are compared in constant time so that the
     response time does not tell an attacker how much of a guess was right.
     """
-    if not raw.startswith(TOKEN_MARK) or len(raw) <= PREFIX_LENGTH:
+    if not raw.startswith(TOKEN_MARK) or len(raw) <= PREFIX_LENGTH or "\x00" in raw:
         return None
     wanted = hash_token(raw)
     candidates = ApiToken.objects.select_related("user").filter(

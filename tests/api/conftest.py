@@ -22,9 +22,7 @@ class ApiClient:
     def send(self, method: str, path: str, body=None, raw: bytes | str | None = None):
         data = raw if raw is not None else json.dumps(body if body is not None else {})
         send = getattr(self.client, method)
-        return send(
-            "/api/v1" + path, data, content_type="application/json", headers=self.headers()
-        )
+        return send("/api/v1" + path, data, content_type="application/json", headers=self.headers())
 
     def post(self, path: str, body=None, **kwargs):
         return self.send("post", path, body, **kwargs)
