@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-
 from monitors.checks.base import (
     BODY_LIMIT_BYTES,
     Check,
