@@ -1,0 +1,120 @@
+import re
+
+import pytest
+from django.core.cache import cache
+
+from statuspage.subscriptions.models import Subscriber
+from tests.subscriptions.conftest import run_pipeline
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+
+
+def post(client, email, **extra):
+    data = {"email": email, "language": "en", **extra}
+    return client.post("/subscriptions/", data, REMOTE_ADDR=extra.pop("ip", "10.0.0.1"))
+
+
+def link_in(message, path: str) -> str:
+    text = message.get_body(("plain",)).get_content()
+    return re.search(rf"https://status\.example\.com(/subscriptions/{path}/[^\s]+/)", text)[1]
+
+
+def test_it_shows_the_form(client, make_component):
+    make_component("loan-application", name="Loan application")
+    response = client.get("/subscriptions/")
+    assert response.status_code == 200
+    assert b"Loan application" in response.content
+    assert b'name="website"' in response.content
+
+
+def test_the_whole_double_opt_in_flow(client, smtp, make_component):
+    component = make_component("repayment")
+    response = client.post(
+        "/subscriptions/",
+        {"email": "Borrower@Example.com", "language": "zh-hans", "components": [component.pk]},
+    )
+    assert response.status_code == 200
+    subscriber = Subscriber.objects.get()
+    assert subscriber.email == "Borrower@example.com"
+    assert subscriber.confirmed_at is None
+    assert list(subscriber.components.all()) == [component]
+
+    run_pipeline()
+    [confirmation] = smtp.handler.messages
+    assert confirmation["To"] == "Borrower@example.com"
+    confirm_path = link_in(confirmation, "confirm")
+
+    # A GET (a mail scanner) confirms nothing.
+    assert client.get(confirm_path).status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.confirmed_at is None
+
+    assert client.post(confirm_path).status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.confirmed_at is not None
+
+
+def test_the_confirmation_link_expires_after_24_hours(client, smtp, time_machine):
+    time_machine.move_to("2026-11-29 02:00Z", tick=False)
+    post(client, "late@example.com")
+    run_pipeline()
+    path = link_in(smtp.handler.messages[0], "confirm")
+    time_machine.move_to("2026-11-30 02:00:01Z", tick=False)
+    assert client.post(path).status_code == 404
+    assert Subscriber.objects.get().confirmed_at is None
+
+
+def test_it_gives_the_same_answer_for_new_pending_and_subscribed(client, smtp, subscribe):
+    subscribe("subscribed@example.com")
+    post(client, "pending@example.com")
+    answers = [
+        post(client, address, ip=f"10.0.1.{i}")
+        for i, address in enumerate(
+            ["new@example.com", "pending@example.com", "subscribed@example.com"]
+        )
+    ]
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.content for a in answers}) == 1
+    run_pipeline()
+    # The subscribed address is told it already is, and gets no confirmation link.
+    [existing] = smtp.handler.to("subscribed@example.com")
+    assert "/subscriptions/confirm/" not in existing.get_body(("plain",)).get_content()
+    assert len(smtp.handler.to("pending@example.com")) == 2
+
+
+def test_plus_tags_reach_the_same_subscription(client, smtp):
+    post(client, "Ming+status@gmail.com")
+    post(client, "ming@gmail.com")
+    assert Subscriber.objects.count() == 1
+
+
+def test_it_rejects_an_invalid_address_clearly(client):
+    response = post(client, "not-an-address")
+    assert response.status_code == 400
+    assert b"Enter a valid email address" in response.content
+    assert not Subscriber.objects.exists()
+
+
+def test_the_honeypot_answers_like_a_success_and_does_nothing(client):
+    response = post(client, "bot@example.com", website="http://spam.example")
+    assert response.status_code == 200
+    assert b"Check your inbox" in response.content
+    assert not Subscriber.objects.exists()
+
+
+def test_it_limits_attempts_per_address(client, settings):
+    settings.SUBSCRIBE_RATE_PER_ADDRESS = 2
+    codes = [post(client, "Same+x@gmail.com", ip=f"10.0.2.{i}").status_code for i in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_it_limits_attempts_per_client_ip(client, settings):
+    settings.SUBSCRIBE_RATE_PER_IP = 3
+    codes = [post(client, f"p{i}@example.com", ip="10.9.9.9").status_code for i in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert post(client, "other@example.com", ip="10.9.9.10").status_code == 200
