@@ -45,16 +45,20 @@ def root_causes(
     auto_status: Mapping[int, str],
     depends_on: Mapping[int, Iterable[int]],
     in_maintenance: Iterable[int] = (),
+    suspected: Iterable[int] = (),
 ) -> dict[int, list[int]]:
     """The probable root causes, each with the components affected through it.
 
     A root cause is a component failing from its own probes, not under maintenance, none of
     whose dependencies (directly or through others) is failing from its probes: a failing
-    dependency, even one under announced maintenance, explains the failure better. The
-    affected are its dependents, directly or through others, that are not under maintenance.
+    dependency, even one under announced maintenance, explains the failure better. A
+    dependency with an unconfirmed failure (`suspected`) may be about to explain it too, so
+    its dependents wait for it to settle rather than open an incident of their own. The
+    affected are the root's dependents, directly or through others, not under maintenance.
     """
     maintenance = set(in_maintenance)
     failing = {cid for cid, status in auto_status.items() if status in rules.FAILING}
+    explaining = failing | set(suspected)
 
     def upstream(cid: int) -> set[int]:
         seen: set[int] = set()
@@ -73,7 +77,7 @@ def root_causes(
             dependents[dep].add(cid)
     roots = {}
     for cid in sorted(failing - maintenance):
-        if upstream(cid) & failing:
+        if upstream(cid) & explaining:
             continue
         roots[cid] = sorted(dependents[cid] - maintenance)
     return roots
@@ -205,8 +209,16 @@ def reconcile_automatic_incidents(now: datetime) -> list[str]:
             maintenance__status__in=ACTIVE_MAINTENANCE_STATUSES
         ).values_list("component_id", flat=True)
     )
+    suspected = set(
+        ProbeState.objects.filter(
+            probe__is_enabled=True, is_down=False, consecutive_failures__gt=0
+        ).values_list("probe__component_id", flat=True)
+    )
     roots = root_causes(
-        {cid: c.auto_status for cid, c in components.items()}, depends_on, in_maintenance
+        {cid: c.auto_status for cid, c in components.items()},
+        depends_on,
+        in_maintenance,
+        suspected,
     )
     open_incidents = {
         incident.root_cause_id: incident
@@ -246,10 +258,16 @@ def reconcile_automatic_incidents(now: datetime) -> list[str]:
                 incident, components=wanted, impact=rules.impact_for(root.auto_status), **system
             )
             done.append(f"updated {root.slug}")
+    caused_by = {dep: root_id for root_id, deps in roots.items() for dep in deps}
     for root_id, incident in open_incidents.items():
         root = components.get(root_id)
-        if root_id in roots or root is None or root.auto_status in rules.FAILING:
-            continue  # still failing (perhaps under maintenance, or no longer the root cause)
+        if root_id in roots or root is None:
+            continue
+        if root.auto_status in rules.FAILING:
+            if root_id in caused_by and incident.taken_over_at is None:
+                fold_into_root_cause(incident, root, components[caused_by[root_id]], now)
+                done.append(f"folded {root.slug}")
+            continue  # still failing (perhaps under maintenance)
         name_alt = root.name_alt or root.name
         if incident.status in (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED):
             taken_over = incident.taken_over_at is not None
@@ -286,6 +304,25 @@ def reconcile_automatic_incidents(now: datetime) -> list[str]:
             )
             done.append(f"resolved {root.slug}")
     return done
+
+
+def fold_into_root_cause(
+    incident: Incident, component: Component, root: Component, now: datetime
+) -> None:
+    """An incident opened for a component whose dependency turned out to be failing too (its
+    probes confirmed a moment earlier): close it, pointing to the root cause's incident."""
+    actions.post_incident_update(
+        incident,
+        status=IncidentStatus.RESOLVED,
+        body=f"The problem with **{component.name}** is caused by **{root.name}**; "
+        "updates continue in the incident about it.",
+        body_alt=f"**{component.name_alt or component.name}** 的问题由 "
+        f"**{root.name_alt or root.name}** 引起，后续进展请关注关于它的事件。",
+        components={link.component: rules.OPERATIONAL for link in incident.affected.all()},
+        actor=None,
+        via=AuditEntry.Via.SYSTEM,
+        now=now,
+    )
 
 
 def settle_automatic_incidents(now: datetime) -> list[str]:

@@ -18,7 +18,7 @@ from monitors import confirmation
 from monitors.models import Probe, ProbeResult, ProbeState, VantagePointProblem
 from monitors.rollups import add_to_rollups
 from statuspage import status as rules
-from statuspage.models import Component
+from statuspage.models import Component, Incident, Origin
 from statuspage.recompute import recompute_statuses
 
 try:
@@ -128,7 +128,9 @@ def record_result(
         update_state(probe, state, run, now, scheduled_at)
         after = probe_status(probe)
         track_network_problem(probe, state, after, now)
-        if after != before:
+        if after != before or (after != rules.OPERATIONAL and lacks_open_incident(probe)):
+            # Also while failing without an incident: a maintenance window may just have
+            # ended, or a dependency's suspected failure has settled.
             on_probe_status_changed(probe, now)
     return result
 
@@ -219,6 +221,12 @@ def component_auto_status(component_id: int) -> str:
     for probe in Probe.objects.filter(component_id=component_id, is_enabled=True):
         statuses.append(probe_status(probe))
     return rules.worst(statuses)
+
+
+def lacks_open_incident(probe: Probe) -> bool:
+    return not Incident.objects.filter(
+        origin=Origin.AUTOMATIC, resolved_at__isnull=True, root_cause_id=probe.component_id
+    ).exists()
 
 
 def on_probe_status_changed(probe: Probe, now: datetime) -> None:

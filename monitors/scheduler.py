@@ -142,7 +142,7 @@ def claim_due(now: datetime, lookahead_seconds: float, limit: int) -> list[Dispa
     return dispatches
 
 
-def send(dispatches: list[Dispatch], now: datetime) -> None:
+def send(dispatches: list[Dispatch], now: datetime, connection=None) -> None:
     """One `run_probe` message per dispatch, to its vantage point's queue; a run due later in
     this beat's lookahead is held by the worker until its slot (eta)."""
     from monitors.tasks import run_probe
@@ -154,6 +154,7 @@ def send(dispatches: list[Dispatch], now: datetime) -> None:
             queue=dispatch.queue,
             eta=eta,
             expires=dispatch.expires_at,
+            connection=connection,
         )
 
 
