@@ -1,0 +1,875 @@
+"""Configuration as code: groups, components, dependencies, journeys and probes from a YAML file.
+
+`load_config(path)` reads and validates the whole file and raises `ConfigError` listing every
+problem as `file:line: reason` (lines from PyYAML's composed node marks); nothing is applied
+unless the whole file is valid. `plan_config(config)` compares it with the database and says
+what would change; `apply_config(config, prune=...)` makes those changes in one transaction,
+with an audit entry (via=config) for each, then recomputes the statuses and bumps SiteState.
+
+The file is self-contained: a component's group, dependencies and the components of a journey
+must be named in the same file. The shape is documented at the top of
+`examples/lending-platform.yaml`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+from django.utils import timezone
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from statuspage.models import AuditEntry, Component, ComponentGroup, Journey, SiteState
+from statuspage.recompute import recompute_statuses
+
+SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+VANTAGE_POINT = re.compile(r"^[a-z0-9][-a-z0-9_]*$")
+MIN_INTERVAL_SECONDS = 10
+
+TOP_KEYS = {"groups", "components", "journeys"}
+GROUP_KEYS = {"slug", "name", "name_alt", "description", "position"}
+COMPONENT_KEYS = GROUP_KEYS | {"group", "public", "only_show_if_degraded", "depends_on", "probes"}
+JOURNEY_KEYS = {"slug", "name", "name_alt", "position", "components"}
+# Every other key of a probe belongs to its kind and goes into Probe.config.
+PROBE_KEYS = {
+    "name",
+    "kind",
+    "interval",
+    "recheck",
+    "timeout",
+    "conditions",
+    "failure_threshold",
+    "success_threshold",
+    "vantage_points",
+    "quorum",
+    "enabled",
+}
+CONDITION_KEYS = {"condition", "severity"}
+# `name` is the probe's own name, so the DNS name to resolve is written `query` in the file
+# (and stored as the dns kind's `name`).
+CONFIG_KEY_ALIASES = {"dns": {"query": "name"}}
+
+
+# --- what a valid file says --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The file is invalid; `problems` says where and why. Nothing was applied."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: p.line)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class ProbeSpec:
+    name: str
+    fields: dict  # Probe model fields: kind, config, conditions, interval_seconds, ...
+    line: int
+
+
+@dataclass
+class Spec:
+    """One group, component or journey: its slug, its model fields, and where it was written."""
+
+    slug: str
+    fields: dict
+    line: int
+    references: list[tuple[str, int]] = field(default_factory=list)  # (slug, line)
+    group_line: int = 0
+    probes: list[ProbeSpec] = field(default_factory=list)
+
+
+@dataclass
+class Config:
+    source: str
+    groups: list[Spec]
+    components: list[Spec]
+    journeys: list[Spec]
+
+
+# --- reading YAML nodes ------------------------------------------------------------------------
+
+MISSING = object()
+
+
+def describe(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    kind = node.tag.rsplit(":", 1)[-1]
+    if kind == "null":
+        return "nothing (null)"
+    if kind in {"int", "float"}:
+        return f"the number {node.value}"
+    if kind == "bool":
+        return f"the boolean {node.value}"
+    return repr(node.value)
+
+
+class Reader:
+    """Typed access to composed YAML nodes that records a Problem, with its line, per mistake."""
+
+    def __init__(self, source: str, loader: yaml.SafeLoader):
+        self.source = source
+        self.loader = loader
+        self.problems: list[Problem] = []
+
+    def problem(self, node: Node, message: str) -> None:
+        self.problems.append(Problem(self.source, line_of(node), message))
+
+    def plain(self, node: Node):
+        """The node as plain Python data (for kind-specific probe settings)."""
+        try:
+            return json.loads(json.dumps(self.loader.construct_object(node, deep=True)))
+        except (yaml.YAMLError, TypeError, ValueError) as error:
+            self.problem(node, f"cannot read this value: {error}")
+            return MISSING
+
+    def mapping(
+        self, node: Node, where: str, allowed: set[str], required: set[str], extra: bool = False
+    ) -> tuple[dict[str, Node], dict[str, Node]] | None:
+        """The mapping's value nodes by key, and (if `extra`) the keys outside `allowed`."""
+        if not isinstance(node, MappingNode):
+            self.problem(node, f"{where}: expected a mapping, got {describe(node)}")
+            return None
+        # `<<: *anchor` merge keys: the merged pairs come first, and keys written here win.
+        written = {id(k): k.value for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        self.loader.flatten_mapping(node)
+        known: dict[str, Node] = {}
+        unknown: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else None
+            merged = id(key_node) not in written
+            if merged and key in written.values():
+                continue
+            if not isinstance(key, str):
+                self.problem(key_node, f"{where}: keys must be text")
+            elif (key in known or key in unknown) and not merged:
+                self.problem(key_node, f"{where}: key {key!r} is given twice")
+            elif key in allowed:
+                known[key] = value_node
+            elif extra:
+                unknown[key] = value_node
+            else:
+                expected = ", ".join(sorted(allowed))
+                self.problem(key_node, f"{where}: unknown key {key!r} (expected: {expected})")
+        for key in sorted(required - known.keys()):
+            self.problem(node, f"{where}: missing required key {key!r}")
+        return known, unknown
+
+    def sequence(self, node: Node, where: str) -> list[Node]:
+        if isinstance(node, ScalarNode) and node.tag.endswith(":null"):
+            return []
+        if not isinstance(node, SequenceNode):
+            self.problem(node, f"{where}: expected a list, got {describe(node)}")
+            return []
+        return list(node.value)
+
+    def scalar(self, node: Node, where: str, kinds: tuple[type, ...], expected: str):
+        if isinstance(node, ScalarNode):
+            value = self.loader.construct_object(node)
+            if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+                return value
+        self.problem(node, f"{where}: expected {expected}, got {describe(node)}")
+        return MISSING
+
+    def text(self, node: Node, where: str, max_length: int = 100, blank: bool = True):
+        if isinstance(node, ScalarNode) and node.tag.endswith(":null") and blank:
+            return ""
+        value = self.scalar(node, where, (str,), "text")
+        if value is MISSING:
+            return MISSING
+        if len(value) > max_length:
+            self.problem(node, f"{where}: longer than {max_length} characters")
+            return MISSING
+        if not blank and not value.strip():
+            self.problem(node, f"{where}: must not be empty")
+            return MISSING
+        return value
+
+    def slug(self, node: Node, where: str):
+        value = self.text(node, where, blank=False)
+        if value is not MISSING and not SLUG.match(value):
+            self.problem(node, f"{where}: {value!r} is not a slug (letters, digits, - and _)")
+            return MISSING
+        return value
+
+    def integer(self, node: Node, where: str, minimum: int = 0):
+        value = self.scalar(node, where, (int,), "a whole number")
+        if value is not MISSING and value < minimum:
+            self.problem(node, f"{where}: must be at least {minimum}")
+            return MISSING
+        return value
+
+    def boolean(self, node: Node, where: str):
+        return self.scalar(node, where, (bool,), "true or false")
+
+    def duration(self, node: Node, where: str, minimum: float):
+        from monitors.checks.base import parse_duration
+
+        if not isinstance(node, ScalarNode) or node.tag.endswith(":null"):
+            self.problem(node, f"{where}: expected a duration such as 30s, got {describe(node)}")
+            return MISSING
+        try:
+            seconds = parse_duration(self.loader.construct_object(node))
+        except ValueError as error:
+            self.problem(node, f"{where}: {error}")
+            return MISSING
+        if seconds < minimum:
+            self.problem(node, f"{where}: must be at least {minimum:g}s")
+            return MISSING
+        return seconds
+
+    def slug_list(self, node: Node, where: str) -> list[tuple[str, int]]:
+        """A list of slugs, each with its line, for references checked later."""
+        slugs: list[tuple[str, int]] = []
+        for item in self.sequence(node, where):
+            value = self.slug(item, where)
+            if value is MISSING:
+                continue
+            if value in {slug for slug, _ in slugs}:
+                self.problem(item, f"{where}: {value!r} is listed twice")
+                continue
+            slugs.append((value, line_of(item)))
+        return slugs
+
+
+def line_of(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def set_if_given(fields: dict, name: str, value) -> None:
+    if value is not MISSING:
+        fields[name] = value
+
+
+# --- validating --------------------------------------------------------------------------------
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raise ConfigError with every problem found."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError([Problem(source, 0, f"cannot read the file: {error}")]) from None
+    return parse_config(text, source)
+
+
+def parse_config(text: str, source: str = "<config>") -> Config:
+    """Validate the YAML text of a config; raise ConfigError with every problem found."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 0
+        reason = " ".join(filter(None, [error.context, error.problem]))
+        raise ConfigError([Problem(source, line, f"not valid YAML: {reason}")]) from None
+    except yaml.YAMLError as error:
+        raise ConfigError([Problem(source, 0, f"not valid YAML: {error}")]) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise ConfigError([Problem(source, 1, "the file is empty")])
+
+    reader = Reader(source, loader)
+    config = Config(source, [], [], [])
+    top = reader.mapping(root, "the file", TOP_KEYS, set())
+    if top is not None:
+        sections, _ = top
+        for position, node in enumerate(reader.sequence(sections.get("groups", null()), "groups")):
+            read_group(reader, node, position, config)
+        positions: dict[object, int] = {}
+        for node in reader.sequence(sections.get("components", null()), "components"):
+            read_component(reader, node, positions, config)
+        for position, node in enumerate(
+            reader.sequence(sections.get("journeys", null()), "journeys")
+        ):
+            read_journey(reader, node, position, config)
+        check_references(reader, config)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return config
+
+
+def named(kind: str, node: Node, key: str) -> str:
+    """ "component 'loans'" when the mapping names itself, so that every message about it can."""
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == key and isinstance(value_node, ScalarNode) and value_node.value:
+                return f"{kind} {value_node.value!r}"
+    return kind
+
+
+def null() -> ScalarNode:
+    return ScalarNode("tag:yaml.org,2002:null", None)
+
+
+def read_common(reader: Reader, node: Node, kind: str, allowed: set[str], required: set[str]):
+    """The slug, the mapping's value nodes and the name fields shared by every section."""
+    found = reader.mapping(node, named(kind, node, "slug"), allowed, required)
+    if found is None:
+        return None
+    values, _ = found
+    slug = reader.slug(values["slug"], f"{kind}: slug") if "slug" in values else MISSING
+    where = f"{kind} {slug!r}" if slug is not MISSING else kind
+    fields: dict = {}
+    if "name" in values:
+        set_if_given(fields, "name", reader.text(values["name"], f"{where}: name", blank=False))
+    for key in ("name_alt", "description"):
+        if key in values:
+            max_length = 10_000 if key == "description" else 100
+            set_if_given(fields, key, reader.text(values[key], f"{where}: {key}", max_length))
+    if "position" in values:
+        set_if_given(fields, "position", reader.integer(values["position"], f"{where}: position"))
+    return slug, where, values, fields
+
+
+def read_group(reader: Reader, node: Node, position: int, config: Config) -> None:
+    common = read_common(reader, node, "group", GROUP_KEYS, {"slug", "name"})
+    if common is None or common[0] is MISSING:
+        return
+    slug, _, _, fields = common
+    fields = {"name_alt": "", "description": "", "position": position} | fields
+    config.groups.append(Spec(slug, fields, line_of(node)))
+
+
+def read_component(reader: Reader, node: Node, positions: dict, config: Config) -> None:
+    common = read_common(reader, node, "component", COMPONENT_KEYS, {"slug", "name"})
+    if common is None or common[0] is MISSING:
+        return
+    slug, where, values, fields = common
+    spec = Spec(slug, {}, line_of(node))
+    group = None
+    if "group" in values and not values["group"].tag.endswith(":null"):
+        group = reader.slug(values["group"], f"{where}: group")
+        spec.group_line = line_of(values["group"])
+    # Without an explicit position, components keep the file's order within their group.
+    position = positions.get(group, 0)
+    positions[group] = position + 1
+    spec.fields = {
+        "name_alt": "",
+        "description": "",
+        "position": position,
+        "group": None if group is MISSING else group,
+        "is_public": True,
+        "only_show_if_degraded": False,
+    } | fields
+    if "public" in values:
+        set_if_given(spec.fields, "is_public", reader.boolean(values["public"], f"{where}: public"))
+    if "only_show_if_degraded" in values:
+        flag = reader.boolean(values["only_show_if_degraded"], f"{where}: only_show_if_degraded")
+        set_if_given(spec.fields, "only_show_if_degraded", flag)
+    if "depends_on" in values:
+        spec.references = reader.slug_list(values["depends_on"], f"{where}: depends_on")
+    names: dict[str, int] = {}
+    for probe_node in reader.sequence(values.get("probes", null()), f"{where}: probes"):
+        probe = read_probe(reader, probe_node, where)
+        if probe is None:
+            continue
+        if probe.name in names:
+            reader.problem(
+                probe_node,
+                f"{where}: probe {probe.name!r} is defined twice (line {names[probe.name]})",
+            )
+            continue
+        names[probe.name] = probe.line
+        spec.probes.append(probe)
+    config.components.append(spec)
+
+
+def read_journey(reader: Reader, node: Node, position: int, config: Config) -> None:
+    common = read_common(reader, node, "journey", JOURNEY_KEYS, {"slug", "name", "components"})
+    if common is None or common[0] is MISSING:
+        return
+    slug, where, values, fields = common
+    spec = Spec(slug, {"name_alt": "", "position": position} | fields, line_of(node))
+    if "components" in values:
+        spec.references = reader.slug_list(values["components"], f"{where}: components")
+        if not spec.references and not isinstance(values["components"], MappingNode):
+            reader.problem(values["components"], f"{where}: components: name at least one")
+    config.journeys.append(spec)
+
+
+def read_probe(reader: Reader, node: Node, component_where: str) -> ProbeSpec | None:
+    probe_where = f"{component_where}, {named('probe', node, 'name')}"
+    found = reader.mapping(node, probe_where, PROBE_KEYS, {"name", "kind"}, True)
+    if found is None or "name" not in found[0]:
+        return None
+    values, kind_values = found
+    name = reader.text(values["name"], f"{component_where}: probe name", blank=False)
+    if name is MISSING:
+        return None
+    where = f"{component_where}, probe {name!r}"
+    ok_before = len(reader.problems)
+    fields: dict = {
+        "interval_seconds": 60,
+        "recheck_seconds": 10,
+        "timeout_seconds": 10.0,
+        "failure_threshold": 3,
+        "success_threshold": 2,
+        "vantage_points": ["local"],
+        "quorum": None,
+        "is_enabled": True,
+        "conditions": [],
+    }
+    for key, field_name, minimum in (
+        ("interval", "interval_seconds", MIN_INTERVAL_SECONDS),
+        ("recheck", "recheck_seconds", 1),
+        ("timeout", "timeout_seconds", 0.1),
+    ):
+        if key in values:
+            seconds = reader.duration(values[key], f"{where}: {key}", minimum)
+            if seconds is not MISSING and field_name != "timeout_seconds":
+                if seconds != int(seconds):
+                    reader.problem(values[key], f"{where}: {key}: use whole seconds")
+                    continue
+                seconds = int(seconds)
+            set_if_given(fields, field_name, seconds)
+    if fields["timeout_seconds"] >= fields["interval_seconds"]:
+        line_node = values.get("timeout", node)
+        reader.problem(line_node, f"{where}: timeout must be shorter than the interval")
+    for key in ("failure_threshold", "success_threshold"):
+        if key in values:
+            set_if_given(fields, key, reader.integer(values[key], f"{where}: {key}", 1))
+    if "enabled" in values:
+        set_if_given(fields, "is_enabled", reader.boolean(values["enabled"], f"{where}: enabled"))
+    if "vantage_points" in values:
+        points = []
+        for item in reader.sequence(values["vantage_points"], f"{where}: vantage_points"):
+            point = reader.text(item, f"{where}: vantage_points", blank=False)
+            if point is not MISSING and not VANTAGE_POINT.match(point):
+                reader.problem(item, f"{where}: vantage point {point!r} is not a queue-safe name")
+            elif point is not MISSING and point not in points:
+                points.append(point)
+        if not points:
+            reader.problem(values["vantage_points"], f"{where}: vantage_points: name at least one")
+        fields["vantage_points"] = points
+    if "quorum" in values and not values["quorum"].tag.endswith(":null"):
+        quorum = reader.integer(values["quorum"], f"{where}: quorum", 1)
+        if quorum is not MISSING and quorum > len(fields["vantage_points"]):
+            reader.problem(values["quorum"], f"{where}: quorum is more than the vantage points")
+        set_if_given(fields, "quorum", quorum)
+    if "conditions" in values:
+        fields["conditions"] = read_conditions(reader, values["conditions"], where)
+    if "kind" in values:
+        kind = reader.text(values["kind"], f"{where}: kind", max_length=20, blank=False)
+        if kind is not MISSING:
+            fields["kind"] = kind
+            fields["config"] = read_kind_config(reader, values["kind"], kind, kind_values, where)
+    if len(reader.problems) > ok_before:
+        return None
+    return ProbeSpec(name, fields, line_of(node))
+
+
+def read_conditions(reader: Reader, node: Node, where: str) -> list[dict]:
+    from monitors.conditions import DEFAULT_SEVERITY, SEVERITIES, parse_condition
+
+    conditions = []
+    for item in reader.sequence(node, f"{where}: conditions"):
+        severity, severity_node = DEFAULT_SEVERITY, item
+        if isinstance(item, MappingNode):
+            found = reader.mapping(item, f"{where}: condition", CONDITION_KEYS, {"condition"})
+            if found is None or "condition" not in found[0]:
+                continue
+            values, _ = found
+            text_node = values["condition"]
+            if "severity" in values:
+                severity_node = values["severity"]
+                severity = reader.text(severity_node, f"{where}: severity", blank=False)
+        else:
+            text_node = item
+        text = reader.text(text_node, f"{where}: condition", max_length=500, blank=False)
+        if text is MISSING or severity is MISSING:
+            continue
+        if severity not in SEVERITIES:
+            reader.problem(
+                severity_node,
+                f"{where}: severity {severity!r} is not one of {', '.join(SEVERITIES)}",
+            )
+            continue
+        try:
+            parse_condition(text)
+        except ValueError as error:
+            reader.problem(text_node, f"{where}: condition {text!r}: {error}")
+            continue
+        conditions.append({"condition": text.strip(), "severity": severity})
+    return conditions
+
+
+def read_kind_config(
+    reader: Reader, kind_node: Node, kind: str, values: dict[str, Node], where: str
+) -> dict:
+    """Hand the kind-specific keys to the kind's own validate(); point its complaint at the
+    line of the key it names."""
+    from monitors.checks import REGISTRY
+
+    check = REGISTRY.get(kind)
+    if check is None:
+        known = ", ".join(sorted(REGISTRY))
+        reader.problem(kind_node, f"{where}: unknown kind {kind!r} (expected one of: {known})")
+        return {}
+    aliases = CONFIG_KEY_ALIASES.get(kind, {})
+    raw, nodes = {}, {}
+    for key, value_node in values.items():
+        if key in aliases.values():
+            alias = next(k for k, v in aliases.items() if v == key)
+            reader.problem(value_node, f"{where}: {kind}: write {key!r} as {alias!r} here")
+            continue
+        value = reader.plain(value_node)
+        if value is not MISSING:
+            raw[aliases.get(key, key)] = value
+            nodes[aliases.get(key, key)] = value_node
+    try:
+        return json.loads(json.dumps(check.validate(raw)))
+    except ValueError as error:
+        key, _, reason = str(error).partition(":")
+        shown = next((k for k, v in aliases.items() if v == key.strip()), key.strip())
+        message = f"{where}: {kind}: {shown}:{reason}" if reason else f"{where}: {kind}: {error}"
+        reader.problem(nodes.get(key.strip(), kind_node), message)
+        return {}
+
+
+def check_references(reader: Reader, config: Config) -> None:
+    """Slugs are unique, references name something in the file, dependencies have no cycle."""
+
+    def unique(specs: list[Spec], kind: str) -> set[str]:
+        seen: dict[str, int] = {}
+        for spec in specs:
+            if spec.slug in seen:
+                reader.problems.append(
+                    Problem(
+                        reader.source,
+                        spec.line,
+                        f"{kind} {spec.slug!r}: duplicate slug (first on line {seen[spec.slug]})",
+                    )
+                )
+            else:
+                seen[spec.slug] = spec.line
+        return set(seen)
+
+    def missing(line: int, message: str) -> None:
+        reader.problems.append(Problem(reader.source, line, message))
+
+    groups = unique(config.groups, "group")
+    components = unique(config.components, "component")
+    unique(config.journeys, "journey")
+    for spec in config.components:
+        group = spec.fields.get("group")
+        if group is not None and group not in groups:
+            missing(spec.group_line, f"component {spec.slug!r}: unknown group {group!r}")
+        for slug, line in spec.references:
+            if slug not in components:
+                missing(line, f"component {spec.slug!r}: depends on unknown component {slug!r}")
+    for spec in config.journeys:
+        for slug, line in spec.references:
+            if slug not in components:
+                missing(line, f"journey {spec.slug!r}: unknown component {slug!r}")
+    for cycle, line in find_cycles(config.components):
+        missing(line, f"dependency cycle: {' -> '.join(cycle)}")
+
+
+def find_cycles(components: list[Spec]) -> list[tuple[list[str], int]]:
+    """Each dependency cycle once, as [a, b, ..., a], with the line of its first edge."""
+    edges = {spec.slug: spec.references for spec in components}
+    cycles: dict[tuple[str, ...], tuple[list[str], int]] = {}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[tuple[str, int]] = []
+
+    def visit(slug: str) -> None:
+        state[slug] = 1
+        for target, line in edges.get(slug, []):
+            path.append((target, line))
+            if state.get(target) == 1:
+                start = next(i for i, (s, _) in enumerate(path) if s == target)
+                loop = [s for s, _ in path[start:-1]]
+                # The same cycle found from another start is reported once.
+                rotation = min(range(len(loop)), key=lambda i: loop[i])
+                key = tuple(loop[rotation:] + loop[:rotation])
+                if key not in cycles:
+                    cycles[key] = (loop + [target], path[start + 1][1])
+            elif target in edges and state.get(target) is None:
+                visit(target)
+            path.pop()
+        state[slug] = 2
+
+    for spec in components:
+        if state.get(spec.slug) is None:
+            path.append((spec.slug, spec.line))
+            visit(spec.slug)
+            path.pop()
+    return list(cycles.values())
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str  # create | update | delete
+    kind: str  # group | component | probe | journey
+    key: str  # the slug, or component/probe for probes
+    before: dict | None
+    after: dict | None
+
+    def __str__(self) -> str:
+        if self.action != "update":
+            return f"{self.action} {self.kind} {self.key}"
+        assert self.before is not None and self.after is not None
+        changed = [
+            f"{name}: {self.before.get(name)!r} -> {self.after.get(name)!r}"
+            for name in self.after
+            if self.before.get(name) != self.after.get(name)
+        ]
+        return f"update {self.kind} {self.key} ({'; '.join(changed)})"
+
+
+@dataclass
+class Plan:
+    changes: list[Change]  # creates and updates, in the order they are applied
+    leftovers: list[Change]  # what the file no longer names: deleted only with prune
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+
+def group_state(group: ComponentGroup) -> dict:
+    return {
+        "name": group.name,
+        "name_alt": group.name_alt,
+        "description": group.description,
+        "position": group.position,
+    }
+
+
+def component_state(component: Component, depends_on: list[str]) -> dict:
+    return {
+        "name": component.name,
+        "name_alt": component.name_alt,
+        "description": component.description,
+        "position": component.position,
+        "group": component.group.slug if component.group else None,
+        "is_public": component.is_public,
+        "only_show_if_degraded": component.only_show_if_degraded,
+        "depends_on": depends_on,
+    }
+
+
+def probe_state(probe) -> dict:
+    return {
+        "kind": probe.kind,
+        "config": probe.config,
+        "conditions": probe.conditions,
+        "interval_seconds": probe.interval_seconds,
+        "recheck_seconds": probe.recheck_seconds,
+        "timeout_seconds": float(probe.timeout_seconds),
+        "failure_threshold": probe.failure_threshold,
+        "success_threshold": probe.success_threshold,
+        "vantage_points": probe.vantage_points,
+        "quorum": probe.quorum,
+        "is_enabled": probe.is_enabled,
+    }
+
+
+def journey_state(journey: Journey) -> dict:
+    return {
+        "name": journey.name,
+        "name_alt": journey.name_alt,
+        "position": journey.position,
+        "components": sorted(c.slug for c in journey.components.all()),
+    }
+
+
+def compare(kind: str, wanted: dict[str, dict], current: dict[str, dict], plan: Plan) -> None:
+    for key, after in wanted.items():
+        before = current.get(key)
+        if before is None:
+            plan.changes.append(Change("create", kind, key, None, after))
+        elif before != after:
+            plan.changes.append(Change("update", kind, key, before, after))
+    for key, before in current.items():
+        if key not in wanted:
+            plan.leftovers.append(Change("delete", kind, key, before, None))
+
+
+def plan_config(config: Config) -> Plan:
+    """What applying `config` would change in the database; writes nothing."""
+    from monitors.models import Probe
+
+    plan = Plan([], [])
+    compare(
+        "group",
+        {spec.slug: dict(spec.fields) for spec in config.groups},
+        {g.slug: group_state(g) for g in ComponentGroup.objects.all()},
+        plan,
+    )
+    depends: dict[int, list[str]] = {}
+    for from_id, slug in Component.depends_on.through.objects.values_list(
+        "from_component_id", "to_component__slug"
+    ):
+        depends.setdefault(from_id, []).append(slug)
+    compare(
+        "component",
+        {
+            spec.slug: spec.fields | {"depends_on": sorted(slug for slug, _ in spec.references)}
+            for spec in config.components
+        },
+        {
+            c.slug: component_state(c, sorted(depends.get(c.pk, [])))
+            for c in Component.objects.select_related("group")
+        },
+        plan,
+    )
+    compare(
+        "probe",
+        {
+            f"{spec.slug}/{probe.name}": probe.fields
+            for spec in config.components
+            for probe in spec.probes
+        },
+        {
+            f"{p.component.slug}/{p.name}": probe_state(p)
+            for p in Probe.objects.select_related("component")
+        },
+        plan,
+    )
+    compare(
+        "journey",
+        {
+            spec.slug: spec.fields | {"components": sorted(slug for slug, _ in spec.references)}
+            for spec in config.journeys
+        },
+        {j.slug: journey_state(j) for j in Journey.objects.prefetch_related("components")},
+        plan,
+    )
+    # Deleting goes the other way: what refers to something goes before it.
+    order = {"journey": 0, "probe": 1, "component": 2, "group": 3}
+    plan.leftovers.sort(key=lambda change: order[change.kind])
+    return plan
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+
+def apply_config(config: Config, *, prune: bool = False, now: datetime | None = None) -> Plan:
+    """Make the database match `config` in one transaction and return what was done.
+
+    Leftovers (what the file no longer names) are deleted only with `prune`. Each change is
+    audited (via=config); the statuses are recomputed and SiteState bumped when anything changed.
+    """
+    now = now or timezone.now()
+    actor_name = f"config {Path(config.source).name}"[:150]
+    with transaction.atomic():
+        plan = plan_config(config)
+        work = plan.changes + (plan.leftovers if prune else [])
+        if not work:
+            return plan
+        deferred: list[tuple[Component, list[str]]] = []
+        for change in work:
+            obj = APPLY[change.kind](change, deferred)
+            AuditEntry.objects.create(
+                at=now,
+                actor_name=actor_name,
+                via=AuditEntry.Via.CONFIG,
+                action=f"{change.kind}.{change.action}",
+                object_type=type(obj).__name__.lower(),
+                object_id=str(obj.pk),
+                object_repr=change.key[:200],
+                before=change.before,
+                after=change.after,
+            )
+        # Dependencies last: the components they point at may have been created later on.
+        slugs = {c.slug: c for c in Component.objects.all()}
+        for component, depends_on in deferred:
+            component.depends_on.set([slugs[slug] for slug in depends_on])
+        recompute_statuses(now)
+        SiteState.bump(now)
+    if prune:
+        plan.changes, plan.leftovers = work, []
+    return plan
+
+
+def apply_group(change: Change, deferred) -> ComponentGroup:
+    if change.action == "delete":
+        return delete(ComponentGroup.objects.get(slug=change.key))
+    group, _ = ComponentGroup.objects.update_or_create(slug=change.key, defaults=change.after)
+    return group
+
+
+def apply_component(change: Change, deferred) -> Component:
+    if change.action == "delete":
+        return delete(Component.objects.get(slug=change.key))
+    assert change.after is not None
+    values = dict(change.after)
+    depends_on = values.pop("depends_on")
+    group = values.pop("group")
+    values["group"] = ComponentGroup.objects.get(slug=group) if group else None
+    component, _ = Component.objects.update_or_create(slug=change.key, defaults=values)
+    if change.before is None or change.before["depends_on"] != depends_on:
+        deferred.append((component, depends_on))
+    return component
+
+
+def apply_probe(change: Change, deferred):
+    from monitors.checks.heartbeat import new_heartbeat_token
+    from monitors.models import Probe
+
+    component_slug, name = change.key.split("/", 1)
+    if change.action == "delete":
+        return delete(Probe.objects.get(component__slug=component_slug, name=name))
+    assert change.after is not None
+    component = Component.objects.get(slug=component_slug)
+    probe = Probe.objects.filter(component=component, name=name).first()
+    if probe is None:
+        probe = Probe(component=component, name=name)
+    for field_name, value in change.after.items():
+        setattr(probe, field_name, value)
+    # The heartbeat URL's secret is made once and kept across re-applies.
+    if probe.kind == "heartbeat" and not probe.heartbeat_token:
+        probe.heartbeat_token = new_heartbeat_token()
+    probe.save()
+    return probe
+
+
+def apply_journey(change: Change, deferred) -> Journey:
+    if change.action == "delete":
+        return delete(Journey.objects.get(slug=change.key))
+    assert change.after is not None
+    values = dict(change.after)
+    components = values.pop("components")
+    journey, _ = Journey.objects.update_or_create(slug=change.key, defaults=values)
+    journey.components.set(Component.objects.filter(slug__in=components))
+    return journey
+
+
+def delete(obj):
+    pk = obj.pk
+    obj.delete()
+    obj.pk = pk  # for the audit entry
+    return obj
+
+
+APPLY = {
+    "group": apply_group,
+    "component": apply_component,
+    "probe": apply_probe,
+    "journey": apply_journey,
+}
