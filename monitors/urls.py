@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from monitors import views
+
+app_name = "probes"
+urlpatterns = [
+    path("", views.probe_list, name="list"),
+    path("<int:pk>/", views.probe_detail, name="detail"),
+]
