@@ -1,0 +1,107 @@
+from datetime import datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from statuspage import actions
+from statuspage.models import AuditEntry
+
+Via = AuditEntry.Via
+DAY1 = datetime.fromisoformat("2026-11-20T04:00:00+00:00")  # 12:00 in Asia/Shanghai
+DAY2 = DAY1 + timedelta(days=1)
+
+
+@pytest.fixture
+def history(staff, components):
+    """Changes by two people through two doors, on two days."""
+    bureau, _ = components
+    carol = get_user_model().objects.create_user("carol", is_staff=True)
+    incident = actions.open_incident(
+        title="Bureau down", body="x", actor=staff, via=Via.CONSOLE, now=DAY1
+    )
+    actions.post_incident_update(
+        incident, status="identified", body="y", actor=carol, via=Via.API, now=DAY2
+    )
+    actions.set_component_status(bureau, "major_outage", actor=carol, via=Via.API, now=DAY2)
+    return incident
+
+
+def listed_actions(response) -> list[str]:
+    return [entry.action for entry, _ in response.context["rows"]]
+
+
+def test_it_lists_every_entry_newest_first(staff_client, history):
+    response = staff_client.get("/console/audit/")
+    assert listed_actions(response) == [
+        "component.set_status",
+        "incident.identified",
+        "incident.open",
+    ]
+
+
+def test_it_filters_by_actor(staff_client, history):
+    response = staff_client.get("/console/audit/", {"actor": "Carol"})
+    assert listed_actions(response) == ["component.set_status", "incident.identified"]
+
+
+def test_it_filters_by_via(staff_client, history):
+    response = staff_client.get("/console/audit/", {"via": "console"})
+    assert listed_actions(response) == ["incident.open"]
+
+
+def test_it_filters_by_object_type(staff_client, history):
+    response = staff_client.get("/console/audit/", {"object_type": "component"})
+    assert listed_actions(response) == ["component.set_status"]
+    assert '<option value="component" selected>' in response.content.decode()
+
+
+def test_it_filters_by_action_or_by_action_prefix(staff_client, history):
+    assert listed_actions(staff_client.get("/console/audit/", {"action": "incident.open"})) == [
+        "incident.open"
+    ]
+    assert listed_actions(staff_client.get("/console/audit/", {"action": "incident."})) == [
+        "incident.identified",
+        "incident.open",
+    ]
+
+
+def test_it_filters_by_local_date_range(staff_client, history):
+    day1 = DAY1.date().isoformat()
+    response = staff_client.get("/console/audit/", {"since": day1, "until": day1})
+    assert listed_actions(response) == ["incident.open"]
+    response = staff_client.get("/console/audit/", {"since": DAY2.date().isoformat()})
+    assert listed_actions(response) == ["component.set_status", "incident.identified"]
+
+
+def test_it_ignores_an_invalid_filter_and_says_so(staff_client, history):
+    response = staff_client.get("/console/audit/", {"since": "yesterday"})
+    assert "Enter a valid date." in response.content.decode()
+    assert len(listed_actions(response)) == 3
+
+
+def test_it_shows_before_and_after(staff_client, history):
+    response = staff_client.get("/console/audit/", {"action": "incident.identified"})
+    content = response.content.decode()
+    assert (
+        '<tr><th>status</th><td class="before">investigating</td>'
+        '<td class="after">identified</td></tr>' in content
+    )
+    assert "<th>title</th>" not in content  # unchanged fields are left out
+
+
+def test_it_shows_the_actor_and_the_door(staff_client, history):
+    content = staff_client.get("/console/audit/", {"via": "api"}).content.decode()
+    assert "<td>carol</td>" in content
+    assert "<td>API</td>" in content
+
+
+def test_it_paginates_and_keeps_the_filters(staff_client, staff, make_component):
+    component = make_component("dns")
+    for _ in range(26):
+        actions.set_component_status(component, "major_outage", actor=staff, via=Via.CONSOLE)
+        actions.set_component_status(component, "operational", actor=staff, via=Via.CONSOLE)
+    response = staff_client.get("/console/audit/", {"via": "console"})
+    assert len(response.context["rows"]) == 50
+    assert 'href="?via=console&amp;page=2"' in response.content.decode()
+    response = staff_client.get("/console/audit/", {"via": "console", "page": "2"})
+    assert len(response.context["rows"]) == 2

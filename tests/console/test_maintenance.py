@@ -1,0 +1,213 @@
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from statuspage import actions
+from statuspage.models import AuditEntry, Event, Maintenance
+
+VIA = AuditEntry.Via.CONSOLE
+# 2026-12-01 10:00 in Asia/Shanghai, the site's default time zone.
+NOW = datetime.fromisoformat("2026-12-01T02:00:00+00:00")
+
+
+def window_form(**fields):
+    data = {
+        "title": "Core banking upgrade",
+        "title_alt": "核心系统升级",
+        "description": "Disbursements **paused**.",
+        "starts_at": "2026-12-02T01:00",
+        "ends_at": "2026-12-02T03:00",
+        "auto_start": "on",
+        "auto_complete": "on",
+        "is_public": "on",
+        "notify": "on",
+    }
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def maintenance(staff, components):
+    _, loans = components
+    return actions.schedule_maintenance(
+        title="Gateway patching",
+        starts_at=NOW + timedelta(hours=1),
+        ends_at=NOW + timedelta(hours=2),
+        components=[loans],
+        actor=staff,
+        via=VIA,
+        now=NOW,
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_schedules_maintenance_in_the_sites_time_zone(staff_client, staff, components):
+    bureau, _ = components
+    response = staff_client.post(
+        "/console/maintenance/create/", window_form(components=[bureau.pk])
+    )
+    maintenance = Maintenance.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/console/maintenance/{maintenance.pk}/"
+    assert maintenance.starts_at == datetime.fromisoformat("2026-12-01T17:00:00+00:00")
+    assert maintenance.ends_at == datetime.fromisoformat("2026-12-01T19:00:00+00:00")
+    assert list(maintenance.components.all()) == [bureau]
+    assert maintenance.title_alt == "核心系统升级"
+    entry = AuditEntry.objects.get(action="maintenance.schedule")
+    assert (entry.actor, entry.via) == (staff, VIA)
+    assert Event.objects.get(maintenance=maintenance).kind == "maintenance_scheduled"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_keeps_the_form_when_the_window_ends_before_it_starts(staff_client, components):
+    bureau, _ = components
+    response = staff_client.post(
+        "/console/maintenance/create/",
+        window_form(ends_at="2026-12-02T00:30", components=[bureau.pk]),
+    )
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "The window must end after it starts." in content
+    assert 'value="Core banking upgrade"' in content
+    assert 'value="2026-12-02T00:30"' in content
+    assert "Disbursements **paused**.</textarea>" in content
+    assert f'value="{bureau.pk}" id="id_maintenance_components_0" checked' in content
+    assert not Maintenance.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_shows_the_actions_refusal_of_a_window_in_the_past(staff_client, db):
+    response = staff_client.post(
+        "/console/maintenance/create/",
+        window_form(starts_at="2026-11-30T08:00", ends_at="2026-11-30T09:00"),
+    )
+    assert response.status_code == 400
+    assert "The window is already over." in response.content.decode()
+    assert not Maintenance.objects.exists()
+
+
+def test_it_starts_verifies_and_completes_a_maintenance(
+    staff_client, staff, maintenance, components
+):
+    _, loans = components
+    url = f"/console/maintenance/{maintenance.pk}/status/"
+    content = staff_client.get(f"/console/maintenance/{maintenance.pk}/").content.decode()
+    assert 'value="in_progress">Start</button>' in content
+    assert 'value="verifying"' not in content
+
+    response = staff_client.post(
+        url, {"status": "in_progress", "body": "Work has begun.", "notify": "on"}
+    )
+    assert response.status_code == 302
+    loans.refresh_from_db()
+    assert loans.status == "under_maintenance"
+
+    assert staff_client.post(url, {"status": "verifying"}).status_code == 302
+    assert staff_client.post(url, {"status": "completed", "body": "Done."}).status_code == 302
+    maintenance.refresh_from_db()
+    loans.refresh_from_db()
+    assert maintenance.status == "completed"
+    assert maintenance.completed_at is not None
+    assert loans.status == "operational"
+    actions_logged = list(
+        AuditEntry.objects.filter(object_type="maintenance", actor=staff)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions_logged == [
+        "maintenance.schedule",
+        "maintenance.in_progress",
+        "maintenance.verifying",
+        "maintenance.completed",
+    ]
+    content = staff_client.get(f"/console/maintenance/{maintenance.pk}/").content.decode()
+    assert "Work has begun." in content
+    assert "Edit</a>" not in content
+    assert f'action="/console/maintenance/{maintenance.pk}/status/"' not in content
+
+
+def test_it_cancels_a_maintenance(staff_client, maintenance):
+    response = staff_client.post(
+        f"/console/maintenance/{maintenance.pk}/status/",
+        {"status": "cancelled", "body": "Postponed."},
+    )
+    assert response.status_code == 302
+    maintenance.refresh_from_db()
+    assert maintenance.status == "cancelled"
+    assert Event.objects.filter(maintenance=maintenance, kind="maintenance_cancelled").exists()
+
+
+def test_it_refuses_a_transition_that_is_not_allowed(staff_client, maintenance):
+    response = staff_client.post(
+        f"/console/maintenance/{maintenance.pk}/status/",
+        {"status": "verifying", "body": "Skip ahead"},
+    )
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "A maintenance that is scheduled cannot move to verifying." in content
+    assert "Skip ahead</textarea>" in content
+    assert Maintenance.objects.get(pk=maintenance.pk).status == "scheduled"
+
+
+def test_it_edits_a_maintenance(staff_client, staff, maintenance, components):
+    bureau, _ = components
+    content = staff_client.get(f"/console/maintenance/{maintenance.pk}/edit/").content.decode()
+    assert 'value="Gateway patching"' in content
+    assert 'name="notify"' not in content
+    starts = timezone.localtime(maintenance.starts_at)
+    response = staff_client.post(
+        f"/console/maintenance/{maintenance.pk}/save/",
+        window_form(
+            title="Gateway patching, part 1",
+            starts_at=starts.strftime("%Y-%m-%dT%H:%M"),
+            ends_at=(starts + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+            components=[bureau.pk],
+            auto_complete=None,
+            notify=None,
+        ),
+    )
+    assert response.status_code == 302
+    maintenance.refresh_from_db()
+    assert maintenance.title == "Gateway patching, part 1"
+    assert maintenance.ends_at - maintenance.starts_at == timedelta(hours=3)
+    assert maintenance.auto_complete is False
+    assert list(maintenance.components.all()) == [bureau]
+    entry = AuditEntry.objects.get(action="maintenance.edit")
+    assert entry.before["title"] == "Gateway patching"
+    assert entry.after["auto_complete"] is False
+
+
+def test_it_refuses_to_edit_a_completed_maintenance(staff_client, staff, maintenance):
+    actions.set_maintenance_status(maintenance, "cancelled", actor=staff, via=VIA)
+    response = staff_client.post(
+        f"/console/maintenance/{maintenance.pk}/save/", window_form(title="Changed")
+    )
+    assert response.status_code == 400
+    assert "A cancelled maintenance cannot be edited." in response.content.decode()
+    assert Maintenance.objects.get(pk=maintenance.pk).title == "Gateway patching"
+
+
+def test_it_adds_an_internal_note_to_a_maintenance(staff_client, staff, maintenance):
+    response = staff_client.post(
+        f"/console/maintenance/{maintenance.pk}/notes/", {"body": "Vendor confirmed."}
+    )
+    assert response.status_code == 302
+    content = staff_client.get(f"/console/maintenance/{maintenance.pk}/").content.decode()
+    assert "Vendor confirmed." in content
+    assert 'class="entry note"' in content
+
+
+def test_it_lists_active_maintenance_first(staff_client, staff, maintenance):
+    later = actions.schedule_maintenance(
+        title="Later work",
+        starts_at=NOW + timedelta(days=30),
+        ends_at=NOW + timedelta(days=30, hours=1),
+        actor=staff,
+        via=VIA,
+        now=NOW,
+    )
+    actions.set_maintenance_status(maintenance, "in_progress", actor=staff, via=VIA)
+    content = staff_client.get("/console/maintenance/").content.decode()
+    assert content.index("Gateway patching") < content.index(later.title)
