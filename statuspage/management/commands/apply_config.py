@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from statuspage.config_file import ConfigError, apply_config, load_config, plan_config
+from statuspage.config_apply import apply_config, plan_config
+from statuspage.config_file import ConfigError, load_config
 
 
 class Command(BaseCommand):

@@ -1,0 +1,273 @@
+"""Make the database match a validated config (see `statuspage.config_file`).
+
+`plan_config(config)` compares the file with the database and says what would change, writing
+nothing; `apply_config(config, prune=...)` makes those changes in one transaction, with an
+audit entry (via=config) for each, then recomputes the statuses and bumps SiteState. What the
+file no longer names is only listed, unless `prune` is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from statuspage.config_file import Config
+from statuspage.models import AuditEntry, Component, ComponentGroup, Journey, SiteState
+from statuspage.recompute import recompute_statuses
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str  # create | update | delete
+    kind: str  # group | component | probe | journey
+    key: str  # the slug, or component/probe for probes
+    before: dict | None
+    after: dict | None
+
+    def __str__(self) -> str:
+        if self.action != "update":
+            return f"{self.action} {self.kind} {self.key}"
+        assert self.before is not None and self.after is not None
+        changed = [
+            f"{name}: {self.before.get(name)!r} -> {self.after.get(name)!r}"
+            for name in self.after
+            if self.before.get(name) != self.after.get(name)
+        ]
+        return f"update {self.kind} {self.key} ({'; '.join(changed)})"
+
+
+@dataclass
+class Plan:
+    changes: list[Change]  # creates and updates, in the order they are applied
+    leftovers: list[Change]  # what the file no longer names: deleted only with prune
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+
+def group_state(group: ComponentGroup) -> dict:
+    return {
+        "name": group.name,
+        "name_alt": group.name_alt,
+        "description": group.description,
+        "position": group.position,
+    }
+
+
+def component_state(component: Component, depends_on: list[str]) -> dict:
+    return {
+        "name": component.name,
+        "name_alt": component.name_alt,
+        "description": component.description,
+        "position": component.position,
+        "group": component.group.slug if component.group else None,
+        "is_public": component.is_public,
+        "only_show_if_degraded": component.only_show_if_degraded,
+        "depends_on": depends_on,
+    }
+
+
+def probe_state(probe) -> dict:
+    return {
+        "kind": probe.kind,
+        "config": probe.config,
+        "conditions": probe.conditions,
+        "interval_seconds": probe.interval_seconds,
+        "recheck_seconds": probe.recheck_seconds,
+        "timeout_seconds": float(probe.timeout_seconds),
+        "failure_threshold": probe.failure_threshold,
+        "success_threshold": probe.success_threshold,
+        "vantage_points": probe.vantage_points,
+        "quorum": probe.quorum,
+        "is_enabled": probe.is_enabled,
+    }
+
+
+def journey_state(journey: Journey) -> dict:
+    return {
+        "name": journey.name,
+        "name_alt": journey.name_alt,
+        "position": journey.position,
+        "components": sorted(c.slug for c in journey.components.all()),
+    }
+
+
+def compare(kind: str, wanted: dict[str, dict], current: dict[str, dict], plan: Plan) -> None:
+    for key, after in wanted.items():
+        before = current.get(key)
+        if before is None:
+            plan.changes.append(Change("create", kind, key, None, after))
+        elif before != after:
+            plan.changes.append(Change("update", kind, key, before, after))
+    for key, before in current.items():
+        if key not in wanted:
+            plan.leftovers.append(Change("delete", kind, key, before, None))
+
+
+def plan_config(config: Config) -> Plan:
+    """What applying `config` would change in the database; writes nothing."""
+    from monitors.models import Probe
+
+    plan = Plan([], [])
+    compare(
+        "group",
+        {spec.slug: dict(spec.fields) for spec in config.groups},
+        {g.slug: group_state(g) for g in ComponentGroup.objects.all()},
+        plan,
+    )
+    depends: dict[int, list[str]] = {}
+    for from_id, slug in Component.depends_on.through.objects.values_list(
+        "from_component_id", "to_component__slug"
+    ):
+        depends.setdefault(from_id, []).append(slug)
+    compare(
+        "component",
+        {
+            spec.slug: spec.fields | {"depends_on": sorted(slug for slug, _ in spec.references)}
+            for spec in config.components
+        },
+        {
+            c.slug: component_state(c, sorted(depends.get(c.pk, [])))
+            for c in Component.objects.select_related("group")
+        },
+        plan,
+    )
+    compare(
+        "probe",
+        {
+            f"{spec.slug}/{probe.name}": probe.fields
+            for spec in config.components
+            for probe in spec.probes
+        },
+        {
+            f"{p.component.slug}/{p.name}": probe_state(p)
+            for p in Probe.objects.select_related("component")
+        },
+        plan,
+    )
+    compare(
+        "journey",
+        {
+            spec.slug: spec.fields | {"components": sorted(slug for slug, _ in spec.references)}
+            for spec in config.journeys
+        },
+        {j.slug: journey_state(j) for j in Journey.objects.prefetch_related("components")},
+        plan,
+    )
+    # Deleting goes the other way: what refers to something goes before it.
+    order = {"journey": 0, "probe": 1, "component": 2, "group": 3}
+    plan.leftovers.sort(key=lambda change: order[change.kind])
+    return plan
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+
+def apply_config(config: Config, *, prune: bool = False, now: datetime | None = None) -> Plan:
+    """Make the database match `config` in one transaction and return what was done.
+
+    Leftovers (what the file no longer names) are deleted only with `prune`. Each change is
+    audited (via=config); the statuses are recomputed and SiteState bumped when anything changed.
+    """
+    now = now or timezone.now()
+    actor_name = f"config {Path(config.source).name}"[:150]
+    with transaction.atomic():
+        plan = plan_config(config)
+        work = plan.changes + (plan.leftovers if prune else [])
+        if not work:
+            return plan
+        deferred: list[tuple[Component, list[str]]] = []
+        for change in work:
+            obj = APPLY[change.kind](change, deferred)
+            AuditEntry.objects.create(
+                at=now,
+                actor_name=actor_name,
+                via=AuditEntry.Via.CONFIG,
+                action=f"{change.kind}.{change.action}",
+                object_type=type(obj).__name__.lower(),
+                object_id=str(obj.pk),
+                object_repr=change.key[:200],
+                before=change.before,
+                after=change.after,
+            )
+        # Dependencies last: the components they point at may have been created later on.
+        slugs = {c.slug: c for c in Component.objects.all()}
+        for component, depends_on in deferred:
+            component.depends_on.set([slugs[slug] for slug in depends_on])
+        recompute_statuses(now)
+        SiteState.bump(now)
+    if prune:
+        plan.changes, plan.leftovers = work, []
+    return plan
+
+
+def apply_group(change: Change, deferred) -> ComponentGroup:
+    if change.action == "delete":
+        return delete(ComponentGroup.objects.get(slug=change.key))
+    group, _ = ComponentGroup.objects.update_or_create(slug=change.key, defaults=change.after)
+    return group
+
+
+def apply_component(change: Change, deferred) -> Component:
+    if change.action == "delete":
+        return delete(Component.objects.get(slug=change.key))
+    assert change.after is not None
+    values = dict(change.after)
+    depends_on = values.pop("depends_on")
+    group = values.pop("group")
+    values["group"] = ComponentGroup.objects.get(slug=group) if group else None
+    component, _ = Component.objects.update_or_create(slug=change.key, defaults=values)
+    if change.before is None or change.before["depends_on"] != depends_on:
+        deferred.append((component, depends_on))
+    return component
+
+
+def apply_probe(change: Change, deferred):
+    from monitors.checks.heartbeat import new_heartbeat_token
+    from monitors.models import Probe
+
+    component_slug, name = change.key.split("/", 1)
+    if change.action == "delete":
+        return delete(Probe.objects.get(component__slug=component_slug, name=name))
+    assert change.after is not None
+    component = Component.objects.get(slug=component_slug)
+    probe = Probe.objects.filter(component=component, name=name).first()
+    if probe is None:
+        probe = Probe(component=component, name=name)
+    for field_name, value in change.after.items():
+        setattr(probe, field_name, value)
+    # The heartbeat URL's secret is made once and kept across re-applies.
+    if probe.kind == "heartbeat" and not probe.heartbeat_token:
+        probe.heartbeat_token = new_heartbeat_token()
+    probe.save()
+    return probe
+
+
+def apply_journey(change: Change, deferred) -> Journey:
+    if change.action == "delete":
+        return delete(Journey.objects.get(slug=change.key))
+    assert change.after is not None
+    values = dict(change.after)
+    components = values.pop("components")
+    journey, _ = Journey.objects.update_or_create(slug=change.key, defaults=values)
+    journey.components.set(Component.objects.filter(slug__in=components))
+    return journey
+
+
+def delete(obj):
+    pk = obj.pk
+    obj.delete()
+    obj.pk = pk  # for the audit entry
+    return obj
+
+
+APPLY = {
+    "group": apply_group,
+    "component": apply_component,
+    "probe": apply_probe,
+    "journey": apply_journey,
+}
