@@ -166,8 +166,11 @@ def validate_conditions(conditions: object) -> list[dict]:
                 f"conditions[{index}]: severity must be one of {', '.join(SEVERITIES)}, "
                 f"not {severity!r}"
             )
+        text = item.get("condition")
+        if not isinstance(text, str):
+            raise ConditionError(f"conditions[{index}]: condition must be text, not {text!r}")
         try:
-            parsed = parse_condition(item.get("condition"))
+            parsed = parse_condition(text)
         except ConditionError as exc:
             raise ConditionError(f"conditions[{index}]: {exc}") from None
         normalised.append({"condition": parsed.text, "severity": severity})

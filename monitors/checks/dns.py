@@ -63,7 +63,10 @@ class DnsCheck(Check):
         else:
             # The system resolver's servers, queried directly so that the rcode is ours to see
             # (dnspython's stub resolver turns NXDOMAIN and SERVFAIL into exceptions).
-            system = dns.resolver.Resolver()
+            try:
+                system = dns.resolver.Resolver()
+            except dns.exception.DNSException as exc:  # no usable /etc/resolv.conf
+                return Outcome(connected=False, error=f"no system resolver: {exc}", kind=cls.kind)
             servers = [(server, system.port) for server in system.nameservers]
         started = time.perf_counter()
         deadline = started + timeout

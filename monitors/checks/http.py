@@ -118,6 +118,8 @@ class HttpCheck(Check):
                     **request_kwargs,
                 )
                 with response:
+                    # Until the final response's headers, redirects included: what a client
+                    # following the same URL waits before anything happens.
                     response_time = elapsed_ms(started)
                     expires_in = _peer_certificate_expiry(response)
                     text, error = _read_body(response, started, timeout)

@@ -350,7 +350,9 @@ def test_validation_trims_and_fills_in_the_severity():
             "conditions[0]: expected {condition",
         ),
         (["[STATUS] == 200", "[STATUS] = 200"], "conditions[1]: no operator"),
-        ([{"severity": "major_outage"}], "conditions[0]: empty condition"),
+        ([{"severity": "major_outage"}], "conditions[0]: condition must be text"),
+        ([{"condition": ["[STATUS] == 200"]}], "conditions[0]: condition must be text"),
+        ([{"condition": "  "}], "conditions[0]: empty condition"),
         ([42], "conditions[0]: expected {condition"),
     ],
 )
