@@ -90,7 +90,7 @@ def lock_components() -> None:
     """Take the lock `recompute_statuses` takes (same rows, same order), first: concurrent
     recorders and the beat then decide about incidents one after the other."""
     list(
-        Component.objects.select_for_update().only(
+        Component.objects.select_for_update(of=("self",)).only(
             "id", "status", "status_since", "status_cause_id", "is_public"
         )
     )

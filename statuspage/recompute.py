@@ -82,7 +82,9 @@ def recompute_statuses(now: datetime | None = None) -> list[StatusChange]:
     with transaction.atomic():
         current = {
             c.id: c
-            for c in Component.objects.select_for_update().only(
+            # of=self: the default ordering joins the (nullable) group, which PostgreSQL
+            # refuses to lock; only the component rows need it.
+            for c in Component.objects.select_for_update(of=("self",)).only(
                 "id", "status", "status_since", "status_cause_id", "is_public"
             )
         }
