@@ -741,9 +741,16 @@ def load_history(page: int, now: datetime | None = None) -> HistoryPage:
     ).values_list("maintenance_id", "component_id"):
         if cid in names:
             maintenance_components[maintenance_id].append(names[cid])
+    # One query, so that the page costs the same whether or not there is older history.
     has_older = (
-        Incident.objects.filter(is_public=True, started_at__lt=window_start).exists()
-        or Maintenance.objects.filter(is_public=True, starts_at__lt=window_start).exists()
+        Incident.objects.filter(is_public=True, started_at__lt=window_start)
+        .values_list("id")
+        .union(
+            Maintenance.objects.filter(is_public=True, starts_at__lt=window_start).values_list(
+                "id"
+            )
+        )
+        .exists()
     )
 
     months = []

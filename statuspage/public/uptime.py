@@ -180,6 +180,10 @@ class MonthUptime:
     uptime: float | None
     worst_status: str
 
+    @property
+    def uptime_text(self) -> str:
+        return format_percent(self.uptime)
+
 
 def uptime_by_month(segments: Sequence[DaySegment]) -> list[MonthUptime]:
     """Group day segments by calendar month, newest month first."""
