@@ -746,9 +746,7 @@ def load_history(page: int, now: datetime | None = None) -> HistoryPage:
         Incident.objects.filter(is_public=True, started_at__lt=window_start)
         .values_list("id")
         .union(
-            Maintenance.objects.filter(is_public=True, starts_at__lt=window_start).values_list(
-                "id"
-            )
+            Maintenance.objects.filter(is_public=True, starts_at__lt=window_start).values_list("id")
         )
         .exists()
     )

@@ -1,0 +1,103 @@
+"""The page in a real browser (Debian's Chromium): it renders, the language switch works and is
+remembered, and the refresh script picks up a status change without a reload."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from statuspage import actions
+from tests.public.pages import platform
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
+    ),
+]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django must still let the test
+    # (not the live server) touch the database from it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def lending(transactional_db):
+    return platform()
+
+
+def test_the_page_renders_and_the_language_choice_is_remembered(live_server, browser, lending):
+    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("[data-banner-text]").inner_text() == "All Systems Operational"
+    assert page.get_by_role("heading", name="Is it me or the system?").is_visible()
+    # The whole page fits a phone: nothing wider than the viewport.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.get_by_role("button", name="简体中文").click()
+    page.wait_for_url(live_server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.locator("[data-banner-text]").inner_text() == "所有系统运行正常"
+
+    page.goto(live_server.url + "/history")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.get_by_role("heading", name="事件与维护历史").is_visible()
+
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url(live_server.url + "/history")
+    assert page.locator("html").get_attribute("lang") == "en"
+    context.close()
+
+
+def test_the_keyboard_reaches_the_language_switch(live_server, browser, lending):
+    page = browser.new_page(locale="en-US")
+    page.goto(live_server.url + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    for _ in range(4):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('value')") == "zh-hans"
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+
+
+def test_the_refresh_script_shows_a_change_without_a_reload(live_server, browser, lending):
+    page = browser.new_page(locale="en-US")
+    page.clock.install()
+    page.goto(live_server.url + "/")
+    status = page.locator(f'[data-component-id="{lending.repayment.pk}"] .status-word')
+    assert status.inner_text() == "Operational"
+    page.evaluate("window.__not_reloaded = true")
+
+    actions.set_component_status(lending.repayment, "major_outage", actor=None, via="system")
+    page.clock.run_for(61_000)
+
+    page.wait_for_function(
+        "document.querySelector('[data-banner]').dataset.indicator === 'critical'"
+    )
+    assert status.inner_text() == "Major outage"
+    assert page.locator("[data-banner-text]").inner_text() == "Major Service Outage"
+    assert page.evaluate("window.__not_reloaded") is True
