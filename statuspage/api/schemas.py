@@ -73,7 +73,8 @@ MaintenanceFilter = Literal[
 
 class Page(Schema):
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    # Bounded so that the database never sees an OFFSET it cannot represent.
+    offset: int = Field(0, ge=0, le=1_000_000)
 
 
 class IncidentQuery(Page):

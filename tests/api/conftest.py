@@ -31,6 +31,12 @@ class ApiClient:
         return self.send("patch", path, body, **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The users here log in with tokens; hashing their passwords slowly only slows the tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def token(staff) -> str:
     return issue_token(staff, name="tests")[1]

@@ -57,3 +57,13 @@ def test_it_rejects_an_unknown_status(api, components):
     assert "major_outage" in field_errors(response)["status"]
     response = api.patch("/components/api-gateway", {})
     assert "status" in field_errors(response)
+
+
+def test_the_list_costs_the_same_queries_however_many_components(
+    api, make_component, django_assert_max_num_queries
+):
+    base = make_component("base")
+    for n in range(10):
+        make_component(f"component-{n}", depends_on=[base])
+    with django_assert_max_num_queries(5):
+        assert len(api.get("/components").json()) == 11

@@ -140,6 +140,8 @@ def test_it_rejects_an_unknown_filter_value(api):
     assert "status" in field_errors(response)
     assert "limit" in field_errors(api.get("/incidents", {"limit": "many"}))
     assert "limit" in field_errors(api.get("/incidents", {"limit": 0}))
+    assert "offset" in field_errors(api.get("/incidents", {"offset": 10**30}))
+    assert "offset" in field_errors(api.get("/incidents", {"offset": -1}))
 
 
 def test_it_gets_an_incident(api):
@@ -322,3 +324,15 @@ def test_it_reopens_a_resolved_incident_with_an_open_status(api):
         f"/incidents/{incident['id']}/updates", {"status": "investigating", "body": "Back."}
     ).json()
     assert (reopened["status"], reopened["resolved_at"]) == (IncidentStatus.INVESTIGATING, None)
+
+
+def test_the_list_costs_the_same_queries_however_many_incidents(
+    api, components, django_assert_max_num_queries
+):
+    for n in range(10):
+        incident = open_incident(
+            api, name=f"Incident {n}", components={"api-gateway": "partial_outage"}
+        )
+        api.post(f"/incidents/{incident['id']}/notes", {"body": "note"})
+    with django_assert_max_num_queries(8):
+        assert len(api.get("/incidents").json()) == 10

@@ -267,3 +267,12 @@ def test_it_adds_an_internal_note_to_a_maintenance(api):
     fetched = api.get(f"/maintenances/{maintenance['id']}").json()
     assert [note["body"] for note in fetched["internal_notes"]] == ["Vendor confirmed."]
     assert "body" in field_errors(api.post(f"/maintenances/{maintenance['id']}/notes", {}))
+
+
+def test_the_list_costs_the_same_queries_however_many_maintenances(
+    api, components, django_assert_max_num_queries
+):
+    for n in range(10):
+        schedule(api, name=f"Window {n}", components=["api-gateway"])
+    with django_assert_max_num_queries(8):
+        assert len(api.get("/maintenances").json()) == 10
