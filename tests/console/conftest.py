@@ -3,6 +3,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hashing a password the production way takes most of a test's time here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def staff_client(client, staff) -> Client:
     client.force_login(staff)
