@@ -436,7 +436,11 @@ class Simulator:
         try:
             for service in SERVICES:
                 self.open_listener(service)
-            self.control = ControlServer((self.host, self.base_port), self)
+            try:
+                self.control = ControlServer((self.host, self.base_port), self)
+            except OSError as error:
+                message = f"control on port {self.base_port}: {error.strerror}"
+                raise OSError(error.errno, message) from None
             self.run_in_thread(self.control)
         except OSError:
             self.stop()
@@ -445,11 +449,15 @@ class Simulator:
 
     def open_listener(self, service: Service) -> None:
         address = (self.host, self.wanted_port(service))
-        if service.transport == "dns":
-            listener = DnsResponder(self, address)
-        else:
-            tls = self.tls_context if service.transport == "https" else None
-            listener = ComponentServer(address, self, service, tls)
+        try:
+            if service.transport == "dns":
+                listener = DnsResponder(self, address)
+            else:
+                tls = self.tls_context if service.transport == "https" else None
+                listener = ComponentServer(address, self, service, tls)
+        except OSError as error:
+            message = f"{service.slug} on port {address[1]}: {error.strerror}"
+            raise OSError(error.errno, message) from None
         self.ports[service.slug] = listener.server_address[1]
         self.listeners[service.slug] = listener
         self.run_in_thread(listener)
@@ -599,8 +607,12 @@ def main(argv: list[str] | None = None) -> int:
 
     simulator = Simulator(args.host, args.port, args.tls_port, args.cert_days, args.verbose)
     started = time.monotonic()
-    simulator.start()
+    try:
+        simulator.start()
+    except OSError as error:
+        raise SystemExit(f"simulator: cannot listen: {error.strerror}") from None
     elapsed_ms = (time.monotonic() - started) * 1000
+    control_url = f"http://{args.host}:{simulator.control_port}"
     print(f"simulator ready in {elapsed_ms:.0f} ms; control: {control_url}/_control", flush=True)
     print_status(simulator.describe())
     sys.stdout.flush()

@@ -45,9 +45,6 @@ class Plan:
     changes: list[Change]  # creates and updates, in the order they are applied
     leftovers: list[Change]  # what the file no longer names: deleted only with prune
 
-    def __bool__(self) -> bool:
-        return bool(self.changes)
-
 
 def group_state(group: ComponentGroup) -> dict:
     return {

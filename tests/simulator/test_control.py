@@ -115,3 +115,12 @@ def test_the_cli_says_when_the_simulator_is_not_running(simulator):
     simulator.stop()
     with pytest.raises(SystemExit, match="cannot reach"):
         main(["--port", str(port), "status"])
+
+
+def test_it_names_the_component_whose_port_is_taken(simulator):
+    taken = simulator.ports["repayment"]
+    clash = Simulator(port=0, tls_port=0)
+    clash.ports["repayment"] = taken  # as if repayment's fixed port were in use
+    with pytest.raises(OSError, match=f"repayment on port {taken}"):
+        clash.start()
+    assert clash.listeners == {}
