@@ -1,8 +1,12 @@
+import tempfile
 from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -11,7 +15,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.http import http_date
 
 from statuspage import actions
-from statuspage.config_file import apply_config, parse_config
 from statuspage.models import SiteState
 from statuspage.public.caching import public_cache
 from tests.public import worlds
@@ -129,15 +132,16 @@ def set_component_status(c):
 
 def apply_a_config(c):
     def change():
-        apply_config(
-            parse_config(
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "config.yaml"
+            path.write_text(
                 "components:\n"
                 "  - slug: bureau\n"
                 "    name: Credit bureau (renamed)\n"
                 "  - slug: new-one\n"
                 "    name: A new component\n"
             )
-        )
+            call_command("apply_config", str(path), stdout=StringIO())
 
     return change
 
