@@ -7,7 +7,7 @@ from ninja import Router
 
 from statuspage import actions
 from statuspage.api.errors import ERROR_RESPONSES
-from statuspage.api.lookups import get_component
+from statuspage.api.lookups import component_or_404
 from statuspage.api.representations import component_out, components_with_details
 from statuspage.api.schemas import ComponentOut, ComponentStatusChange
 from statuspage.models import AuditEntry
@@ -22,15 +22,15 @@ def list_components(request: HttpRequest):
 
 
 @router.get("/{component_ref}", response={200: ComponentOut, **ERROR_RESPONSES})
-def get_component_view(request: HttpRequest, component_ref: str):
+def get_component(request: HttpRequest, component_ref: str):
     """A component by slug or id."""
-    return component_out(get_component(component_ref))
+    return component_out(component_or_404(component_ref))
 
 
 @router.patch("/{component_ref}", response={200: ComponentOut, **ERROR_RESPONSES})
 def set_component_status(request: HttpRequest, component_ref: str, payload: ComponentStatusChange):
     """Set the status staff give the component by hand (by slug or id)."""
     component = actions.set_component_status(
-        get_component(component_ref), payload.status, actor=request.auth, via=AuditEntry.Via.API
+        component_or_404(component_ref), payload.status, actor=request.auth, via=AuditEntry.Via.API
     )
     return component_out(component)

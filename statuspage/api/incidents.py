@@ -28,7 +28,7 @@ router = Router(tags=["incidents"])
 INCIDENT_FIELDS = {"title": "name", "title_alt": "name_alt"}
 
 
-def get_incident(incident_id: str) -> Incident:
+def incident_or_404(incident_id: str) -> Incident:
     return get_by_id(incidents_with_details(), incident_id, "incident")
 
 
@@ -66,8 +66,8 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentQuery]):
 
 
 @router.get("/{incident_id}", response={200: IncidentOut, **ERROR_RESPONSES})
-def get_incident_view(request: HttpRequest, incident_id: str):
-    return incident_out(get_incident(incident_id))
+def get_incident(request: HttpRequest, incident_id: str):
+    return incident_out(incident_or_404(incident_id))
 
 
 @router.post("", response={201: IncidentOut, **ERROR_RESPONSES})
@@ -93,7 +93,7 @@ def open_incident(request: HttpRequest, payload: IncidentCreate):
 @router.patch("/{incident_id}", response={200: IncidentOut, **ERROR_RESPONSES})
 def edit_incident(request: HttpRequest, incident_id: str, payload: IncidentEdit):
     """Change an incident's name, impact, visibility or components, without a timeline entry."""
-    incident = get_incident(incident_id)
+    incident = incident_or_404(incident_id)
     changes = payload.model_dump(exclude_none=True)
     with renamed_fields(INCIDENT_FIELDS):
         incident = actions.edit_incident(
@@ -113,7 +113,7 @@ def edit_incident(request: HttpRequest, incident_id: str, payload: IncidentEdit)
 def post_update(request: HttpRequest, incident_id: str, payload: IncidentUpdateCreate):
     """Post an update to the timeline, moving the incident to its status (any status: resolved
     resolves it, an open status reopens a resolved one)."""
-    incident = get_incident(incident_id)
+    incident = incident_or_404(incident_id)
     with renamed_fields(INCIDENT_FIELDS):
         actions.post_incident_update(
             incident,
@@ -131,7 +131,7 @@ def post_update(request: HttpRequest, incident_id: str, payload: IncidentUpdateC
 
 @router.post("/{incident_id}/resolve", response={200: IncidentOut, **ERROR_RESPONSES})
 def resolve_incident(request: HttpRequest, incident_id: str, payload: Resolution):
-    incident = get_incident(incident_id)
+    incident = incident_or_404(incident_id)
     actions.resolve_incident(
         incident,
         body=payload.body,
@@ -145,7 +145,7 @@ def resolve_incident(request: HttpRequest, incident_id: str, payload: Resolution
 @router.post("/{incident_id}/postmortem", response={200: IncidentOut, **ERROR_RESPONSES})
 def write_postmortem(request: HttpRequest, incident_id: str, payload: Postmortem):
     """Save the postmortem of a resolved incident; publishing it moves it to postmortem."""
-    incident = get_incident(incident_id)
+    incident = incident_or_404(incident_id)
     with renamed_fields({"postmortem": "body"}):
         actions.write_postmortem(
             incident,
@@ -160,7 +160,7 @@ def write_postmortem(request: HttpRequest, incident_id: str, payload: Postmortem
 @router.post("/{incident_id}/notes", response={201: NoteOut, **ERROR_RESPONSES})
 def add_note(request: HttpRequest, incident_id: str, payload: NoteCreate):
     """An internal note: staff only, never on a public page, feed or the public API."""
-    incident = get_incident(incident_id)
+    incident = incident_or_404(incident_id)
     note = actions.add_note(
         incident=incident, body=payload.body, actor=request.auth, via=AuditEntry.Via.API
     )

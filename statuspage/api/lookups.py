@@ -39,7 +39,7 @@ def find_component(ref: str) -> Component | None:
     return component
 
 
-def get_component(ref: str) -> Component:
+def component_or_404(ref: str) -> Component:
     component = find_component(ref)
     if component is None:
         raise Http404(f"No component with slug or id {ref!r}.")

@@ -38,7 +38,7 @@ MAINTENANCE_FIELDS = {
 API_TO_MODEL = {api_name: model_name for model_name, api_name in MAINTENANCE_FIELDS.items()}
 
 
-def get_maintenance(maintenance_id: str) -> Maintenance:
+def maintenance_or_404(maintenance_id: str) -> Maintenance:
     return get_by_id(maintenances_with_details(), maintenance_id, "maintenance")
 
 
@@ -66,8 +66,8 @@ def list_maintenances(request: HttpRequest, filters: Query[MaintenanceQuery]):
 
 
 @router.get("/{maintenance_id}", response={200: MaintenanceOut, **ERROR_RESPONSES})
-def get_maintenance_view(request: HttpRequest, maintenance_id: str):
-    return maintenance_out(get_maintenance(maintenance_id))
+def get_maintenance(request: HttpRequest, maintenance_id: str):
+    return maintenance_out(maintenance_or_404(maintenance_id))
 
 
 @router.post("", response={201: MaintenanceOut, **ERROR_RESPONSES})
@@ -95,7 +95,7 @@ def schedule_maintenance(request: HttpRequest, payload: MaintenanceCreate):
 @router.patch("/{maintenance_id}", response={200: MaintenanceOut, **ERROR_RESPONSES})
 def edit_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceEdit):
     """Change a scheduled or active maintenance: its window, texts, flags or components."""
-    maintenance = get_maintenance(maintenance_id)
+    maintenance = maintenance_or_404(maintenance_id)
     changes = payload.model_dump(exclude_none=True)
     refs = changes.pop("components", None)
     fields = {API_TO_MODEL.get(name, name): value for name, value in changes.items()}
@@ -112,7 +112,7 @@ def transition(
 ) -> dict:
     # The body is optional: `curl -X POST …/start` is enough.
     payload = payload or MaintenanceTransition()
-    maintenance = get_maintenance(maintenance_id)
+    maintenance = maintenance_or_404(maintenance_id)
     maintenance = actions.set_maintenance_status(
         maintenance,
         status,
@@ -157,7 +157,7 @@ def cancel_maintenance(
 @router.post("/{maintenance_id}/notes", response={201: NoteOut, **ERROR_RESPONSES})
 def add_note(request: HttpRequest, maintenance_id: str, payload: NoteCreate):
     """An internal note: staff only, never published."""
-    maintenance = get_maintenance(maintenance_id)
+    maintenance = maintenance_or_404(maintenance_id)
     note = actions.add_note(
         maintenance=maintenance, body=payload.body, actor=request.auth, via=AuditEntry.Via.API
     )
