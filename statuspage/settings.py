@@ -284,7 +284,7 @@ ROLLUP_RETENTION_DAYS = env_int("ROLLUP_RETENTION_DAYS", 400, minimum=400)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # An unacknowledged run (its worker died) goes back to the queue after this many seconds.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10)
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
     }
 CELERY_BEAT_SCHEDULE.update(
     {

@@ -104,11 +104,13 @@ def response_time_svg(
     tick_step = (end - start) / ticks
     x_labels = format_html_join(
         "",
-        '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>',
+        '<text class="axis" x="{}" y="{}" text-anchor="{}">{}</text>',
         (
             (
                 f"{x(start + tick_step * i):.1f}",
                 HEIGHT - 6,
+                # The end labels stay inside the drawing.
+                "start" if i == 0 else "end" if i == ticks else "middle",
                 timezone.localtime(start + tick_step * i).strftime(time_format),
             )
             for i in range(ticks + 1)
