@@ -142,7 +142,7 @@ def claim_due(now: datetime, lookahead_seconds: float, limit: int) -> list[Dispa
     return dispatches
 
 
-def send(dispatches: list[Dispatch], now: datetime, connection=None) -> None:
+def send(dispatches: list[Dispatch], now: datetime, broker_connection=None) -> None:
     """One `run_probe` message per dispatch, to its vantage point's queue; a run due later in
     this beat's lookahead is held by the worker until its slot (eta)."""
     from monitors.tasks import run_probe
@@ -154,15 +154,15 @@ def send(dispatches: list[Dispatch], now: datetime, connection=None) -> None:
             queue=dispatch.queue,
             eta=eta,
             expires=dispatch.expires_at,
-            connection=connection,
+            connection=broker_connection,
         )
 
 
-def dispatch_due(now: datetime) -> list[Dispatch]:
+def dispatch_due(now: datetime, broker_connection=None) -> list[Dispatch]:
     """The beat's work: make sure states exist, claim what is due, send it once committed."""
     sync_states(now)
     dispatches = claim_due(
         now, settings.PROBE_DISPATCH_LOOKAHEAD_SECONDS, settings.PROBE_DISPATCH_BATCH
     )
-    send(dispatches, now)
+    send(dispatches, now, broker_connection=broker_connection)
     return dispatches

@@ -117,7 +117,7 @@ def test_it_sends_each_run_to_its_vantage_points_queue_with_eta_and_expiry(clock
     )
     dispatches = claim_due(now, 2, 10)
     with app.connection_for_write(BROKER) as connection:
-        send(dispatches, now, connection=connection)
+        send(dispatches, now, broker_connection=connection)
     try:
         messages = {}
         for queue in ("probes.shanghai", "probes.shenzhen"):
