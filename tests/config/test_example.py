@@ -14,7 +14,11 @@ from monitors.models import Probe
 from statuspage.config_file import load_config
 from statuspage.models import Component, Journey
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # The example's gateway probes skip verification of the simulator's self-signed certificate.
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
+]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "lending-platform.yaml"
 

@@ -56,10 +56,32 @@ def test_a_valid_file_loads(config_file):
     ]
 
 
-def test_it_rejects_bad_yaml_with_the_line(config_file):
-    found = the_problem(config_file, "components:\n  - slug: a\n    name: [unclosed\n")
-    assert found.startswith(str(config_file("x", name="unused.yaml").parent / "platform.yaml"))
-    assert ":4: not valid YAML" in found or ":3: not valid YAML" in found
+def test_it_rejects_bad_yaml_with_the_file_and_line(config_file):
+    path = config_file("components:\n  - slug: a\n\tname: A\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}:3: not valid YAML: while scanning for the next token "
+        "found character '\\t' that cannot start any token"
+    )
+
+
+def test_it_rejects_more_than_one_document(config_file):
+    assert ":2: not valid YAML: expected a single document" in the_problem(
+        config_file, "a: 1\n---\nb: 2\n"
+    )
+
+
+def test_it_rejects_a_section_that_is_not_a_list(config_file):
+    assert the_problem(config_file, "components: {a: b}\n").endswith(
+        ":1: components: expected a list, got a mapping"
+    )
+
+
+def test_it_rejects_an_entry_that_is_not_a_mapping(config_file):
+    assert the_problem(config_file, "components:\n  - loans\n").endswith(
+        ":2: component: expected a mapping, got 'loans'"
+    )
 
 
 def test_it_rejects_an_empty_file(config_file):
