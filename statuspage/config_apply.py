@@ -173,6 +173,9 @@ def apply_config(config: Config, *, prune: bool = False, now: datetime | None = 
     now = now or timezone.now()
     actor_name = f"config {Path(config.source).name}"[:150]
     with transaction.atomic():
+        # Two applies at once would each plan against what the other is changing: take turns.
+        SiteState.current()
+        SiteState.objects.select_for_update().get(pk=1)
         plan = plan_config(config)
         work = plan.changes + (plan.leftovers if prune else [])
         if not work:
