@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from monitors import confirmation
 from monitors.models import Probe, ProbeResult, ProbeState, VantagePointProblem
@@ -99,35 +99,42 @@ def record_result(
             .select_related("component")
             .get(pk=probe.pk)
         )
-        try:
-            with transaction.atomic():
-                result = ProbeResult.objects.create(
-                    probe=probe,
-                    vantage_point=vantage_point,
-                    scheduled_at=scheduled_at,
-                    checked_at=checked_at,
-                    ok=run.ok,
-                    latency_ms=run.latency_ms,
-                    status_code=run.status_code,
-                    failed_condition=run.failed_condition,
-                    seen=run.seen,
-                    error=run.error,
-                    severity=run.severity,
-                )
-        except IntegrityError:
+        # The probe's lock makes this check race-free; the unique constraint is the backstop.
+        if ProbeResult.objects.filter(
+            probe=probe, vantage_point=vantage_point, scheduled_at=scheduled_at
+        ).exists():
             log.info("probe %s at %s for %s already recorded", probe, vantage_point, scheduled_at)
             return None
-        state, _ = ProbeState.objects.get_or_create(
-            probe=probe, vantage_point=vantage_point, defaults={"next_run_at": now, "since": now}
+        result = ProbeResult.objects.create(
+            probe=probe,
+            vantage_point=vantage_point,
+            scheduled_at=scheduled_at,
+            checked_at=checked_at,
+            ok=run.ok,
+            latency_ms=run.latency_ms,
+            status_code=run.status_code,
+            failed_condition=run.failed_condition,
+            seen=run.seen,
+            error=run.error,
+            severity=run.severity,
         )
+        states = {s.vantage_point: s for s in ProbeState.objects.filter(probe=probe)}
+        state = states.get(vantage_point)
+        if state is None:
+            state = ProbeState.objects.create(
+                probe=probe, vantage_point=vantage_point, next_run_at=now, since=now
+            )
+            states[vantage_point] = state
         downtime = downtime_since_last(probe, state, now)
         add_to_rollups(probe.pk, vantage_point, checked_at, run.ok, run.latency_ms, downtime)
         if state.last_scheduled_at is not None and scheduled_at < state.last_scheduled_at:
             return result  # a late redelivery: counted in history, too old to move the state
-        before = probe_status(probe)
+        before = status_across(probe, states.values())
+        was_down = state.is_down
         update_state(probe, state, run, now, scheduled_at)
-        after = probe_status(probe)
-        track_network_problem(probe, state, after, now)
+        after = status_across(probe, states.values())
+        if after != rules.OPERATIONAL or state.is_down or was_down:
+            track_network_problem(probe, state, after, now)
         if after != before or (after != rules.OPERATIONAL and lacks_open_incident(probe)):
             # Also while failing without an incident: a maintenance window may just have
             # ended, or a dependency's suspected failure has settled.
@@ -177,13 +184,15 @@ def update_state(
     state.save()
 
 
-def probe_status(probe: Probe) -> str:
+def status_across(probe: Probe, states) -> str:
     """The probe's status across its vantage points (quorum of confirmed failures)."""
-    down = ProbeState.objects.filter(
-        probe=probe, vantage_point__in=probe.vantage_points, is_down=True
-    ).values_list("severity", flat=True)
+    down = [s.severity for s in states if s.is_down and s.vantage_point in probe.vantage_points]
     quorum = confirmation.quorum_size(len(probe.vantage_points), probe.quorum)
     return confirmation.probe_status(down, quorum)
+
+
+def probe_status(probe: Probe) -> str:
+    return status_across(probe, ProbeState.objects.filter(probe=probe, is_down=True))
 
 
 def track_network_problem(probe: Probe, state: ProbeState, status: str, now: datetime) -> None:
