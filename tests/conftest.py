@@ -4,6 +4,15 @@ from django.contrib.auth import get_user_model
 from statuspage.models import Component, ComponentGroup
 
 
+@pytest.fixture(autouse=True)
+def empty_public_cache():
+    """Public responses are cached per SiteState.version, which restarts with each test's
+    database: every test starts with an empty cache, so none sees another's pages."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def staff(db):
     return get_user_model().objects.create_user(

@@ -21,6 +21,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -44,9 +45,12 @@ def site_version() -> tuple[int, datetime]:
     return row if row is not None else (1, EPOCH)
 
 
-def cache_key(version: int, language: str, full_path: str) -> str:
-    digest = hashlib.sha1(full_path.encode()).hexdigest()
-    return f"public:{version}:{language}:{digest}"
+def cache_key(version: int, changed_at: datetime, language: str, full_path: str) -> str:
+    """Versions restart at 1 in every database: the database's name and the moment the version
+    moved keep two sites (or test runs) that share one cache server apart."""
+    database = connection.settings_dict["NAME"]
+    digest = hashlib.sha1(f"{database}\n{full_path}".encode()).hexdigest()
+    return f"public:{version}:{changed_at.timestamp()}:{language}:{digest}"
 
 
 def cache_control(private: bool = False) -> str:
@@ -99,7 +103,7 @@ def public_cache(view: Callable | None = None, *, cors: bool = False, html: bool
             if not varies_by_visitor:
                 language = "-"
             personal = varies_by_visitor and is_personal(request)
-            key = cache_key(version, language, request.get_full_path())
+            key = cache_key(version, changed_at, language, request.get_full_path())
             entry: CachedResponse | None = None if personal else cache.get(key)
             shareable = not personal
             if entry is None:

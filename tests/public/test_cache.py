@@ -225,3 +225,18 @@ def test_a_page_with_a_csrf_token_is_never_shared(db):
     second = page_with_a_form(html_request())
     assert first["Cache-Control"] == "private, no-cache"
     assert first.content != second.content
+
+
+@pytest.mark.parametrize("path", ["/", "/history", "/components/bureau"])
+def test_the_public_pages_are_cached_per_language(db, client, path):
+    worlds.busy(NOW)
+    first = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert first.status_code == 200
+    assert {"Accept-Language", "Cookie"} <= {v.strip() for v in first["Vary"].split(",")}
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert len(queries) == 1
+    assert again.content == first.content
+    chinese = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.content != first.content
+    assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
