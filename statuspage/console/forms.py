@@ -58,6 +58,7 @@ class ConsoleForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
     def component_fields(self) -> list[forms.BoundField]:
@@ -272,7 +273,9 @@ class AuditFilterForm(forms.Form):
     )
     object_type = forms.ChoiceField(choices=[("", "Any")], required=False, label="Object type")
     action = forms.CharField(
-        required=False, label="Action", help_text="e.g. incident.resolved, or incident. for all"
+        required=False,
+        label="Action",
+        widget=forms.TextInput(attrs={"placeholder": "incident.resolved, or incident. for all"}),
     )
     since = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
@@ -282,6 +285,7 @@ class AuditFilterForm(forms.Form):
     )
 
     def __init__(self, *args, object_types: list[str], **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["object_type"].choices = [("", "Any"), *((t, t) for t in object_types)]
 

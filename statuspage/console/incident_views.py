@@ -25,6 +25,7 @@ from statuspage.console.forms import (
 from statuspage.models import (
     OPEN_INCIDENT_STATUSES,
     AuditEntry,
+    ComponentStatus,
     Incident,
     IncidentTemplate,
 )
@@ -37,12 +38,20 @@ def get_incident(pk: int) -> Incident:
     return get_object_or_404(Incident, pk=pk)
 
 
+def status_label(value: str) -> str:
+    """A component status's label; the raw value if it is not one we know."""
+    return ComponentStatus(value).label if value in ComponentStatus.values else value
+
+
 def timeline(incident: Incident) -> list[tuple[str, object]]:
     """The incident's public updates and internal notes, newest first, as (kind, row)."""
-    entries = [
-        ("update", update, update.display_at)
-        for update in incident.updates.select_related("author")
-    ]
+    updates = list(incident.updates.select_related("author"))
+    for update in updates:
+        update.affected_labels = [
+            (item.get("name", ""), status_label(item.get("new_status", "")))
+            for item in update.affected_components
+        ]
+    entries = [("update", update, update.display_at) for update in updates]
     entries += [("note", note, note.created_at) for note in incident.notes.select_related("author")]
     entries.sort(key=lambda entry: (entry[2], entry[0] == "update"), reverse=True)
     return [(kind, row) for kind, row, _ in entries]

@@ -45,7 +45,10 @@ def test_it_names_the_cause_of_a_dependent_components_status(staff_client, staff
     bureau, loans = components
     actions.set_component_status(bureau, "major_outage", actor=staff, via=VIA)
     content = staff_client.get("/console/").content.decode()
-    assert "degraded performance because of <strong>Credit bureau</strong>" in content
+    row = content[content.index(f'id="component-{loans.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Degraded performance" in row
+    assert "because of <strong>Credit bureau</strong>" in row
 
 
 def test_it_sets_a_components_status_by_hand(staff_client, staff, components):
