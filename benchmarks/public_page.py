@@ -1,0 +1,338 @@
+"""Public page benchmark: requests per second and p99 latency for `/` and
+`/api/v2/summary.json` with 40 components and a year of history, under gunicorn, as a ratio to
+a minimal Django view returning a short HTML string, served by the same gunicorn with the same
+settings and measured in the same run with the same load generator (goal: ratio >= 0.8).
+
+    .venv/bin/python benchmarks/public_page.py \
+        [--duration 8] [--rounds 3] [--connections 16] [--workers 2] [--port 8731] \
+        [--database-url postgres://postgres@127.0.0.1:5432/sp_public_bench] \
+        [--cache-url redis://127.0.0.1:6379/12] [--generator wrk|python]
+
+Everything runs under a private VAR_DIR (a temporary directory) on a private port; with no
+--database-url the database is SQLite in that directory. The database named is flushed and
+filled: never point it at a database you care about. The load generator is wrk when it is
+installed, otherwise a small Python one (threads, keep-alive connections).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PATHS = ("/baseline", "/", "/api/v2/summary.json")
+COMPONENTS = 40
+HISTORY_DAYS = 365
+
+
+@dataclass
+class Measurement:
+    path: str
+    requests_per_second: float
+    p99_ms: float
+    errors: int
+
+
+# --- the data -----------------------------------------------------------------------------------
+
+
+def populate() -> None:
+    """40 public components in 8 groups with dependencies, a year of daily rollups, an incident
+    and a maintenance a week, one open incident and one upcoming window."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from statuspage import actions
+    from statuspage.models import (
+        Component,
+        ComponentDay,
+        ComponentGroup,
+        Incident,
+        Maintenance,
+        SiteState,
+    )
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    now = timezone.now()
+    components = []
+    for g in range(8):
+        group = ComponentGroup.objects.create(name=f"Group {g}", slug=f"group-{g}", position=g)
+        for i in range(COMPONENTS // 8):
+            components.append(
+                Component.objects.create(
+                    name=f"Service {g}.{i}",
+                    slug=f"service-{g}-{i}",
+                    group=group,
+                    position=i,
+                    description="A part of the lending platform.",
+                )
+            )
+    for index, component in enumerate(components[1:], start=1):
+        component.depends_on.set([components[index // 2]])
+    days = []
+    for component in components:
+        for back in range(HISTORY_DAYS):
+            bad = (back + component.pk) % 11 == 0
+            days.append(
+                ComponentDay(
+                    component=component,
+                    day=(now - timedelta(days=back)).date(),
+                    worst_status="partial_outage" if bad else "operational",
+                    partial_seconds=900 if bad else 0,
+                )
+            )
+    ComponentDay.objects.bulk_create(days, batch_size=2000)
+    for week in range(1, HISTORY_DAYS // 7):
+        start = now - timedelta(days=7 * week)
+        incident = Incident.objects.create(
+            title=f"Slow credit checks, week {week}",
+            status="resolved",
+            impact="minor",
+            started_at=start,
+            resolved_at=start + timedelta(hours=1),
+            created_at=start,
+            updated_at=start + timedelta(hours=1),
+        )
+        for status in ("investigating", "identified", "resolved"):
+            incident.updates.create(
+                status=status, body=f"{status.title()}.", display_at=start, created_at=start
+            )
+        for component in components[week % 30 : week % 30 + 3]:
+            incident.affected.create(component=component, status="degraded_performance")
+        maintenance = Maintenance.objects.create(
+            title=f"Database upgrade, week {week}",
+            status="completed",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            created_at=start,
+            updated_at=start,
+        )
+        maintenance.components.set(components[week % 35 : week % 35 + 2])
+        maintenance.updates.create(
+            status="completed", body="Done.", display_at=start, created_at=start
+        )
+    actions.open_incident(
+        title="Credit bureau answers slowly",
+        body="We are investigating slow answers from the credit bureau.",
+        actor=None,
+        via="system",
+        components={components[3]: "degraded_performance"},
+    )
+    actions.schedule_maintenance(
+        title="Gateway certificates",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=1),
+        actor=None,
+        via="system",
+        components=components[:2],
+    )
+    SiteState.bump()
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "statuspage.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit("gunicorn exited at start-up") from None
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+# --- load generators ----------------------------------------------------------------------------
+
+
+def run_wrk(url: str, duration: int, connections: int) -> tuple[float, float, int]:
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", output).groups()
+    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output):
+        errors += int(match.group(1))
+    if match := re.search(r"Socket errors:.*?timeout (\d+)", output):
+        errors += int(match.group(1))
+    return rps, p99, errors
+
+
+def run_python(url: str, duration: int, connections: int) -> tuple[float, float, int]:
+    """Threads, each with one keep-alive connection, requesting for `duration` seconds."""
+    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+    path = "/" + url.split("//", 1)[1].split("/", 1)[1]
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+
+    def worker() -> None:
+        mine: list[float] = []
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[0] += 1
+            except (OSError, http.client.HTTPException):
+                errors[0] += 1
+                connection.close()
+                connection = http.client.HTTPConnection(host, int(port), timeout=10)
+                continue
+            mine.append(time.perf_counter() - started)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan")
+    return len(latencies) / duration, p99, errors[0]
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over the three paths")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--port", type=int, default=8731)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--cache-url", default="")
+    parser.add_argument(
+        "--generator", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python"
+    )
+    args = parser.parse_args()
+
+    var_dir = Path(tempfile.mkdtemp(prefix="public-bench-"))
+    env = {
+        **os.environ,
+        "VAR_DIR": str(var_dir),
+        "DJANGO_SETTINGS_MODULE": "benchmarks.public_page_settings",
+        "STATIC_SNAPSHOT_DIR": "",
+        "LOG_LEVEL": "WARNING",
+    }
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    if args.cache_url:
+        env["CACHE_URL"] = args.cache_url
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    print(f"Filling the database ({connection.vendor}) ...", flush=True)
+    started = time.monotonic()
+    populate()
+    connection.close()
+    print(f"  done in {time.monotonic() - started:.1f} s", flush=True)
+
+    server = start_gunicorn(env, args.port, args.workers)
+    run = run_wrk if args.generator == "wrk" else run_python
+    results: dict[str, list[Measurement]] = {path: [] for path in PATHS}
+    try:
+        for path in PATHS:  # warm-up: caches, connections, imports
+            run(f"http://127.0.0.1:{args.port}{path}", 2, args.connections)
+        for round_number in range(args.rounds):
+            for path in PATHS:
+                rps, p99, errors = run(
+                    f"http://127.0.0.1:{args.port}{path}", args.duration, args.connections
+                )
+                results[path].append(Measurement(path, rps, p99, errors))
+                print(
+                    f"  round {round_number + 1} {path:24} {rps:9.1f} req/s  p99 {p99:7.1f} ms"
+                    f"  errors {errors}",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+    def median_rps(path: str) -> float:
+        return statistics.median(m.requests_per_second for m in results[path])
+
+    def median_p99(path: str) -> float:
+        return statistics.median(m.p99_ms for m in results[path])
+
+    baseline = median_rps("/baseline")
+    print()
+    print(
+        f"gunicorn gthread, {args.workers} workers x 4 threads; {args.generator}, "
+        f"{args.connections} keep-alive connections, {args.rounds} x {args.duration} s per path "
+        f"(medians); {COMPONENTS} components, {HISTORY_DAYS} days of history; "
+        f"{connection.vendor}; {os.cpu_count()} CPUs"
+    )
+    print(f"{'path':24} {'req/s':>9} {'p99 ms':>8} {'ratio':>6}  goal")
+    failed = False
+    for path in PATHS:
+        rps = median_rps(path)
+        ratio = rps / baseline if baseline else float("nan")
+        goal = "" if path == "/baseline" else ("ok" if ratio >= 0.8 else "MISSED (>= 0.8)")
+        failed |= goal.startswith("MISSED")
+        print(f"{path:24} {rps:9.1f} {median_p99(path):8.1f} {ratio:6.2f}  {goal}")
+    print()
+    print("Reproduce: .venv/bin/python " + " ".join(["benchmarks/public_page.py", *sys.argv[1:]]))
+    errors = sum(m.errors for ms in results.values() for m in ms)
+    if errors:
+        print(f"{errors} requests failed")
+    sys.exit(1 if failed or errors else 0)
+
+
+if __name__ == "__main__":
+    main()
