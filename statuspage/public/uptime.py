@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 from django.utils import timezone
 
@@ -86,7 +87,11 @@ class DaySegment:
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """Start and end of a calendar day in the current time zone (DST days keep their length)."""
-    tz = timezone.get_current_timezone()
+    return _day_bounds(day, timezone.get_current_timezone())
+
+
+@lru_cache(maxsize=4096)
+def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     start = datetime(day.year, day.month, day.day, tzinfo=tz)
     following = day + timedelta(days=1)
     return start, datetime(following.year, following.month, following.day, tzinfo=tz)
@@ -109,7 +114,8 @@ def add_ongoing(
         start, end = day_bounds(day)
         seconds = int((min(end, now) - max(start, since)).total_seconds())
         if seconds > 0:
-            totals.setdefault(day, DayTotals()).add(current_status, seconds)
+            totals[day] = _copy(totals.get(day, DayTotals()))
+            totals[day].add(current_status, seconds)
         day += timedelta(days=1)
 
 
@@ -130,14 +136,15 @@ def build_segments(
     """
     today = timezone.localtime(now).date()
     first = today - timedelta(days=days - 1)
-    totals = {day: _copy(t) for day, t in rows.items() if day >= first}
+    totals = dict(rows)  # add_ongoing copies a day's rollup before adding to it
     if status_since is not None:
         add_ongoing(totals, current_status, status_since, now, first)
     incidents_by_day = incidents_by_day or {}
+    tz = timezone.get_current_timezone()
     segments = []
     for offset in range(days):
         day = first + timedelta(days=offset)
-        start, end = day_bounds(day)
+        start, end = _day_bounds(day, tz)
         length = int((min(end, now) - start).total_seconds())
         segments.append(
             DaySegment(
