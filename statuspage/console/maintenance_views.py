@@ -33,7 +33,7 @@ TRANSITION_LABELS = {
     MaintenanceStatus.IN_PROGRESS: "Start",
     MaintenanceStatus.VERIFYING: "Verify",
     MaintenanceStatus.COMPLETED: "Complete",
-    MaintenanceStatus.CANCELLED: "Cancel",
+    MaintenanceStatus.CANCELLED: "Cancel maintenance",
 }
 
 
