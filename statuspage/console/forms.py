@@ -91,6 +91,11 @@ class ComponentStatusesMixin:
             if self.cleaned_data.get(name)
         }
 
+    def components_submitted(self) -> bool:
+        """Whether the request carried the component selects at all: a form posted without
+        them (a script, an old page) leaves the affected components alone."""
+        return any(name in self.data for name in self.components_by_field)
+
 
 class ComponentStatusForm(ConsoleForm):
     id_prefix = "component_status"
@@ -147,6 +152,8 @@ class IncidentUpdateForm(ComponentStatusesMixin, ConsoleForm):
 
     def changed_component_statuses(self) -> dict[Component, str] | None:
         """The new affected components, or None when staff left them as they were."""
+        if not self.components_submitted():
+            return None
         statuses = self.component_statuses()
         if {c.pk: s for c, s in statuses.items()} == self.current_components:
             return None
@@ -175,6 +182,10 @@ class IncidentEditForm(ComponentStatusesMixin, ConsoleForm):
         self.add_component_fields(
             {link.component_id: link.status for link in incident.affected.all()}
         )
+
+    def changed_component_statuses(self) -> dict[Component, str] | None:
+        """The affected components to save, or None to leave them as they are."""
+        return self.component_statuses() if self.components_submitted() else None
 
 
 class ResolveForm(ConsoleForm):

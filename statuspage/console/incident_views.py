@@ -229,7 +229,7 @@ def incident_save(request: HttpRequest, pk: int) -> HttpResponse:
                 title_alt=data["title_alt"],
                 impact=data["impact"],
                 is_public=data["is_public"],
-                components=form.component_statuses(),
+                components=form.changed_component_statuses(),
                 actor=request.user,
                 via=VIA,
             )

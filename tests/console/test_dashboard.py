@@ -77,3 +77,20 @@ def test_it_shows_a_bad_status_as_a_field_error(staff_client, components):
 
 def test_it_404s_for_an_unknown_component(staff_client, db):
     assert staff_client.post("/console/components/999/status/", {}).status_code == 404
+
+
+def test_its_query_count_does_not_grow_with_components_or_incidents(
+    staff_client, staff, make_component, django_assert_max_num_queries
+):
+    components = [make_component(f"component-{n}") for n in range(40)]
+    for n in range(5):
+        actions.open_incident(
+            title=f"Incident {n}",
+            body="x",
+            components={components[n]: "major_outage"},
+            actor=staff,
+            via=VIA,
+        )
+    with django_assert_max_num_queries(10):
+        response = staff_client.get("/console/")
+    assert response.content.decode().count('class="badge status-major_outage"') == 5

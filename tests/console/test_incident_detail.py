@@ -158,3 +158,49 @@ def test_it_keeps_the_edit_typed_when_the_title_is_missing(staff_client, inciden
 def test_it_404s_for_an_unknown_incident(staff_client, db):
     assert staff_client.get("/console/incidents/999/").status_code == 404
     assert staff_client.post("/console/incidents/999/update/", {}).status_code == 404
+
+
+def test_an_update_posted_without_the_component_selects_keeps_the_components(
+    staff_client, incident, components
+):
+    bureau, _ = components
+    response = staff_client.post(
+        f"/console/incidents/{incident.pk}/update/",
+        {"status": "monitoring", "impact": "minor", "body": "Watching."},
+    )
+    assert response.status_code == 302
+    assert [(link.component, link.status) for link in incident.affected.all()] == [
+        (bureau, "major_outage")
+    ]
+
+
+def test_an_update_can_clear_every_affected_component(staff_client, incident, components):
+    bureau, loans = components
+    response = staff_client.post(
+        f"/console/incidents/{incident.pk}/update/",
+        {
+            "status": "monitoring",
+            "impact": "minor",
+            "body": "Only a blip.",
+            f"component_{bureau.pk}": "",
+            f"component_{loans.pk}": "",
+        },
+    )
+    assert response.status_code == 302
+    assert not incident.affected.exists()
+    bureau.refresh_from_db()
+    assert bureau.status == "operational"
+
+
+def test_its_query_count_does_not_grow_with_the_timeline(
+    staff_client, staff, incident, make_component, django_assert_max_num_queries
+):
+    for n in range(30):
+        make_component(f"component-{n}")
+        actions.post_incident_update(
+            incident, status="identified", body=f"u{n}", actor=staff, via=VIA
+        )
+        actions.add_note(body=f"n{n}", incident=incident, actor=staff, via=VIA)
+    with django_assert_max_num_queries(10):
+        response = staff_client.get(f"/console/incidents/{incident.pk}/")
+    assert response.content.decode().count('class="entry note"') == 30
