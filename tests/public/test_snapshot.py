@@ -1,5 +1,6 @@
 import json
 import socket
+import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -209,3 +210,26 @@ def test_the_snapshot_cannot_be_escaped(published, client):
     with database_unreachable():
         response = client.get("/../../../etc/passwd")
     assert response.status_code in (404, 503)
+
+
+def test_two_workers_at_once_write_a_version_once(transactional_db, tmp_path):
+    c = worlds.components()
+    actions.set_component_status(c["bureau"], "partial_outage", actor=None, via="system")
+    version = SiteState.current().version
+    barrier = threading.Barrier(2)
+    results = []
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(refresh_if_stale(tmp_path / "site"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results, key=str) == [version, None]
+    assert len([p for p in tmp_path.iterdir() if ".build-" in p.name]) == 1
