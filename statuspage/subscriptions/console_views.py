@@ -77,6 +77,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
             ),
         )
         .select_related("incident", "maintenance")
+        .order_by("-created_at", "-id")
     )
     page = Paginator(notifications, 50).get_page(request.GET.get("page"))
     return render(request, "console/subscriptions/notification_list.html", {"page": page})

@@ -73,6 +73,9 @@ def test_it_writes_in_the_subscribers_language(smtp, subscribe, make_component):
     assert "贷款申请失败" in chinese["Subject"]
     assert "我们正在调查。" in chinese.get_body(("plain",)).get_content()
     assert "We are looking into it." not in chinese.get_body(("plain",)).get_content()
+    # The words around the content are in Chinese too.
+    assert "退订" in chinese.get_body(("plain",)).get_content()
+    assert "Unsubscribe" in english.get_body(("plain",)).get_content()
 
 
 def test_component_subscribers_get_only_events_touching_their_components(
