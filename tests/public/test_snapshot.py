@@ -233,3 +233,16 @@ def test_two_workers_at_once_write_a_version_once(transactional_db, tmp_path):
         thread.join()
     assert sorted(results, key=str) == [version, None]
     assert len([p for p in tmp_path.iterdir() if ".build-" in p.name]) == 1
+
+
+def test_beat_runs_the_refresh_task_every_few_seconds(settings):
+    from statuspage.celery import app
+
+    entry = next(
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "statuspage.public.tasks.refresh_snapshot"
+    )
+    assert entry["schedule"] <= 10
+    app.loader.import_default_modules()
+    assert "statuspage.public.tasks.refresh_snapshot" in app.tasks
