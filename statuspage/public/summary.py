@@ -36,13 +36,11 @@ from statuspage.models import (
     Journey,
     Maintenance,
     MaintenanceStatus,
-    MaintenanceUpdate,
 )
-from statuspage.public import charts, uptime
+from statuspage.public import charts, selfcheck, uptime
 
 BAR_DAYS = 90
 RECENT_DAYS = 14
-MONTHS_PER_HISTORY_PAGE = 3
 
 
 def uses_second_language(language: str | None = None) -> bool:
@@ -487,59 +485,47 @@ def journey_views(
     maintenance_views: list[MaintenanceView],
     use_alt: bool,
 ) -> list[JourneyView]:
-    """The self-check panel: for each journey, whether it works, which incident affects it
-    (through one of its components or that component's root cause) or which maintenance.
-
-    Only public components count, so that the panel never contradicts the rest of the page."""
-    journeys = list(Journey.objects.order_by("position", "name"))
+    """The self-check panel: each journey's state (see `selfcheck.journey_state`), from the
+    journeys (two queries) and what the page has already loaded."""
     needs: dict[int, set[int]] = defaultdict(set)
     for journey_id, cid in Journey.components.through.objects.values_list(
         "journey_id", "component_id"
     ):
-        if cid in components:
-            needs[journey_id].add(cid)
-    incident_by_id = {v.id: v for v in incident_views}
-    open_incidents = [i for i in incident_rows if i.is_open]
-    maintenance_by_id = {v.id: v for v in maintenance_views}
-
-    result = []
-    for journey in journeys:
-        uses = needs[journey.pk]
-        name = pick(journey.name, journey.name_alt, use_alt)
-        failing = [components[c] for c in uses if components[c].status in rules.FAILING]
-        in_maintenance = [components[c] for c in uses if components[c].status == rules.MAINTENANCE]
-        planned = next(
-            (
-                maintenance_by_id[m.pk]
-                for m in maintenances
-                if m.status == MaintenanceStatus.SCHEDULED and uses & set(maintenance_links[m.pk])
-            ),
-            None,
+        needs[journey_id].add(cid)
+    states = {
+        cid: selfcheck.ComponentState(c.status, c.status_since, c.status_cause_id)
+        for cid, c in components.items()
+    }
+    open_incidents = [
+        selfcheck.OpenIncident(i.pk, i.started_at, frozenset(components_of_incident[i.pk]))
+        for i in incident_rows
+        if i.is_open
+    ]
+    windows = [
+        selfcheck.Window(
+            m.pk,
+            m.status in ACTIVE_MAINTENANCE_STATUSES,
+            m.starts_at,
+            m.ends_at,
+            frozenset(maintenance_links[m.pk]),
         )
-        if failing:
-            suspects = {c.pk for c in failing} | {
-                c.status_cause_id for c in failing if c.status_cause_id
-            }
-            incident = next(
-                (
-                    incident_by_id[i.pk]
-                    for i in sorted(open_incidents, key=lambda i: i.started_at)
-                    if suspects & set(components_of_incident[i.pk])
-                ),
-                None,
+        for m in maintenances
+    ]
+    incident_by_id = {v.id: v for v in incident_views}
+    maintenance_by_id = {v.id: v for v in maintenance_views}
+    result = []
+    for journey in Journey.objects.order_by("position", "name"):
+        state = selfcheck.journey_state(needs[journey.pk], states, open_incidents, windows)
+        result.append(
+            JourneyView(
+                name=pick(journey.name, journey.name_alt, use_alt),
+                state=state.state,
+                since=state.since,
+                until=state.until,
+                incident=incident_by_id.get(state.incident_id),
+                planned=maintenance_by_id.get(state.planned_id),
             )
-            since = min(c.status_since for c in failing)
-            result.append(JourneyView(name, "affected", since=since, incident=incident))
-        elif in_maintenance:
-            windows = [
-                maintenance_by_id[m.pk]
-                for m in maintenances
-                if m.status in ACTIVE_MAINTENANCE_STATUSES and uses & set(maintenance_links[m.pk])
-            ]
-            until = max((w.ends_at for w in windows), default=None)
-            result.append(JourneyView(name, "maintenance", until=until))
-        else:
-            result.append(JourneyView(name, "works", planned=planned))
+        )
     return result
 
 
@@ -607,181 +593,3 @@ def component_charts(name: str, latency: dict[datetime, float], hour: datetime) 
         )
         result.append(ChartView(label, svg, summary))
     return result
-
-
-# --- the other pages ---------------------------------------------------------------------------
-
-
-def public_component_names(use_alt: bool) -> dict[int, str]:
-    return {
-        pk: pick(name, alt, use_alt)
-        for pk, name, alt in Component.objects.filter(is_public=True).values_list(
-            "id", "name", "name_alt"
-        )
-    }
-
-
-def load_incident(incident: Incident) -> IncidentView:
-    """A public incident with its full timeline and affected public components."""
-    use_alt = uses_second_language()
-    names = [
-        pick(name, alt, use_alt)
-        for name, alt in IncidentComponent.objects.filter(
-            incident=incident, component__is_public=True
-        )
-        .order_by("component__group__position", "component__position", "component__name")
-        .values_list("component__name", "component__name_alt")
-    ]
-    view = incident_view(incident, names, use_alt)
-    view.updates = update_views(incident.updates.order_by("-display_at", "-id"), use_alt)
-    return view
-
-
-def load_maintenance(maintenance: Maintenance) -> MaintenanceView:
-    """A public maintenance with its updates and the public components it touches."""
-    use_alt = uses_second_language()
-    names = [
-        pick(name, alt, use_alt)
-        for name, alt in maintenance.components.filter(is_public=True).values_list(
-            "name", "name_alt"
-        )
-    ]
-    view = maintenance_view(maintenance, names, use_alt)
-    view.updates = [
-        u
-        for u in update_views(
-            MaintenanceUpdate.objects.filter(maintenance=maintenance).order_by(
-                "-display_at", "-id"
-            ),
-            use_alt,
-        )
-    ]
-    return view
-
-
-@dataclass
-class ComponentPage:
-    component: ComponentView
-    months: list[uptime.MonthUptime]
-    incidents: list[IncidentView]
-    group_name: str | None
-
-
-def load_component(component: Component, now: datetime | None = None) -> ComponentPage:
-    """A public component: its 90-day bar, charts, uptime by month over a year, incidents."""
-    now = now or timezone.now()
-    use_alt = uses_second_language()
-    today = timezone.localtime(now).date()
-    year_start = today - timedelta(days=364)
-    rows = day_rows([component.pk], year_start).get(component.pk, {})
-    incidents = list(
-        Incident.objects.filter(is_public=True, affected__component=component).order_by(
-            "-started_at", "-id"
-        )[:50]
-    )
-    links = [
-        (component.pk, i.pk, i.title, i.title_alt, i.started_at, i.resolved_at) for i in incidents
-    ]
-    by_day = incident_days(links, now, use_alt).get(component.pk)
-    view = component_view(component, rows, by_day, now, use_alt)
-    year = component_view(component, rows, by_day, now, use_alt, days=365)
-    attach_charts({component.pk: view}, now)
-    group = component.group
-    return ComponentPage(
-        component=view,
-        months=uptime.uptime_by_month(year.segments),
-        incidents=[incident_view(i, [view.name], use_alt) for i in incidents],
-        group_name=pick(group.name, group.name_alt, use_alt) if group else None,
-    )
-
-
-@dataclass
-class HistoryMonth:
-    month: date
-    incidents: list[IncidentView]
-    maintenances: list[MaintenanceView]
-
-
-@dataclass
-class HistoryPage:
-    page: int
-    months: list[HistoryMonth]
-    has_older: bool
-
-    @property
-    def has_newer(self) -> bool:
-        return self.page > 1
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def load_history(page: int, now: datetime | None = None) -> HistoryPage:
-    """Incidents and maintenance by month, MONTHS_PER_HISTORY_PAGE months per page, newest
-    first: page 1 ends with the current month."""
-    now = now or timezone.now()
-    use_alt = uses_second_language()
-    this_month = timezone.localtime(now).date().replace(day=1)
-    newest = add_months(this_month, -(page - 1) * MONTHS_PER_HISTORY_PAGE)
-    oldest = add_months(newest, -(MONTHS_PER_HISTORY_PAGE - 1))
-    window_start, _ = uptime.day_bounds(oldest)
-    window_end, _ = uptime.day_bounds(add_months(newest, 1))
-
-    names = public_component_names(use_alt)
-    incidents = list(
-        Incident.objects.filter(
-            is_public=True, started_at__gte=window_start, started_at__lt=window_end
-        ).order_by("-started_at", "-id")
-    )
-    incident_components: dict[int, list[str]] = defaultdict(list)
-    for incident_id, cid in IncidentComponent.objects.filter(
-        incident__is_public=True,
-        incident__started_at__gte=window_start,
-        incident__started_at__lt=window_end,
-    ).values_list("incident_id", "component_id"):
-        if cid in names:
-            incident_components[incident_id].append(names[cid])
-    maintenances = list(
-        Maintenance.objects.filter(
-            is_public=True, starts_at__gte=window_start, starts_at__lt=window_end
-        ).order_by("-starts_at", "-id")
-    )
-    maintenance_components: dict[int, list[str]] = defaultdict(list)
-    for maintenance_id, cid in Maintenance.components.through.objects.filter(
-        maintenance__is_public=True,
-        maintenance__starts_at__gte=window_start,
-        maintenance__starts_at__lt=window_end,
-    ).values_list("maintenance_id", "component_id"):
-        if cid in names:
-            maintenance_components[maintenance_id].append(names[cid])
-    # One query, so that the page costs the same whether or not there is older history.
-    has_older = (
-        Incident.objects.filter(is_public=True, started_at__lt=window_start)
-        .values_list("id")
-        .union(
-            Maintenance.objects.filter(is_public=True, starts_at__lt=window_start).values_list("id")
-        )
-        .exists()
-    )
-
-    months = []
-    for offset in range(MONTHS_PER_HISTORY_PAGE):
-        month = add_months(newest, -offset)
-        months.append(
-            HistoryMonth(
-                month=month,
-                incidents=[
-                    incident_view(i, sorted(incident_components[i.pk]), use_alt)
-                    for i in incidents
-                    if timezone.localtime(i.started_at).date().replace(day=1) == month
-                ],
-                maintenances=[
-                    maintenance_view(m, sorted(maintenance_components[m.pk]), use_alt)
-                    for m in maintenances
-                    if timezone.localtime(m.starts_at).date().replace(day=1) == month
-                ],
-            )
-        )
-    return HistoryPage(page=page, months=months, has_older=has_older)

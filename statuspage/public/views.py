@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
 from statuspage.models import Component, Incident, Maintenance
-from statuspage.public import summary
+from statuspage.public import detail_pages, summary
 
 
 def page_context(**extra) -> dict:
@@ -60,7 +60,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id, is_public=True)
     return render(
-        request, "public/incident.html", page_context(incident=summary.load_incident(incident))
+        request, "public/incident.html", page_context(incident=detail_pages.load_incident(incident))
     )
 
 
@@ -70,7 +70,7 @@ def maintenance_detail(request: HttpRequest, maintenance_id: int) -> HttpRespons
     return render(
         request,
         "public/maintenance.html",
-        page_context(maintenance=summary.load_maintenance(maintenance)),
+        page_context(maintenance=detail_pages.load_maintenance(maintenance)),
     )
 
 
@@ -80,7 +80,7 @@ def component_detail(request: HttpRequest, slug: str) -> HttpResponse:
         Component.objects.select_related("group", "status_cause"), slug=slug, is_public=True
     )
     return render(
-        request, "public/component.html", page_context(page=summary.load_component(component))
+        request, "public/component.html", page_context(page=detail_pages.load_component(component))
     )
 
 
@@ -92,7 +92,9 @@ def history(request: HttpRequest) -> HttpResponse:
         raise Http404("No such page") from None
     if page < 1 or page > 1000:
         raise Http404("No such page")
-    return render(request, "public/history.html", page_context(history=summary.load_history(page)))
+    return render(
+        request, "public/history.html", page_context(history=detail_pages.load_history(page))
+    )
 
 
 # The pages are cached and shared between visitors, so they cannot carry a per-visitor CSRF

@@ -1,0 +1,204 @@
+"""What the incident, maintenance, component and history pages show, each in a fixed number
+of queries; the front page and the view objects shared with it are in `summary`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from statuspage.models import Component, Incident, IncidentComponent, Maintenance, MaintenanceUpdate
+from statuspage.public import uptime
+from statuspage.public.summary import (
+    ComponentView,
+    IncidentView,
+    MaintenanceView,
+    attach_charts,
+    component_view,
+    day_rows,
+    incident_days,
+    incident_view,
+    maintenance_view,
+    pick,
+    update_views,
+    uses_second_language,
+)
+
+MONTHS_PER_HISTORY_PAGE = 3
+
+
+def public_component_names(use_alt: bool) -> dict[int, str]:
+    return {
+        pk: pick(name, alt, use_alt)
+        for pk, name, alt in Component.objects.filter(is_public=True).values_list(
+            "id", "name", "name_alt"
+        )
+    }
+
+
+def load_incident(incident: Incident) -> IncidentView:
+    """A public incident with its full timeline and affected public components."""
+    use_alt = uses_second_language()
+    names = [
+        pick(name, alt, use_alt)
+        for name, alt in IncidentComponent.objects.filter(
+            incident=incident, component__is_public=True
+        )
+        .order_by("component__group__position", "component__position", "component__name")
+        .values_list("component__name", "component__name_alt")
+    ]
+    view = incident_view(incident, names, use_alt)
+    view.updates = update_views(incident.updates.order_by("-display_at", "-id"), use_alt)
+    return view
+
+
+def load_maintenance(maintenance: Maintenance) -> MaintenanceView:
+    """A public maintenance with its updates and the public components it touches."""
+    use_alt = uses_second_language()
+    names = [
+        pick(name, alt, use_alt)
+        for name, alt in maintenance.components.filter(is_public=True).values_list(
+            "name", "name_alt"
+        )
+    ]
+    view = maintenance_view(maintenance, names, use_alt)
+    view.updates = [
+        u
+        for u in update_views(
+            MaintenanceUpdate.objects.filter(maintenance=maintenance).order_by(
+                "-display_at", "-id"
+            ),
+            use_alt,
+        )
+    ]
+    return view
+
+
+@dataclass
+class ComponentPage:
+    component: ComponentView
+    months: list[uptime.MonthUptime]
+    incidents: list[IncidentView]
+    group_name: str | None
+
+
+def load_component(component: Component, now: datetime | None = None) -> ComponentPage:
+    """A public component: its 90-day bar, charts, uptime by month over a year, incidents."""
+    now = now or timezone.now()
+    use_alt = uses_second_language()
+    today = timezone.localtime(now).date()
+    year_start = today - timedelta(days=364)
+    rows = day_rows([component.pk], year_start).get(component.pk, {})
+    incidents = list(
+        Incident.objects.filter(is_public=True, affected__component=component).order_by(
+            "-started_at", "-id"
+        )[:50]
+    )
+    links = [
+        (component.pk, i.pk, i.title, i.title_alt, i.started_at, i.resolved_at) for i in incidents
+    ]
+    by_day = incident_days(links, now, use_alt).get(component.pk)
+    view = component_view(component, rows, by_day, now, use_alt)
+    year = component_view(component, rows, by_day, now, use_alt, days=365)
+    attach_charts({component.pk: view}, now)
+    group = component.group
+    return ComponentPage(
+        component=view,
+        months=uptime.uptime_by_month(year.segments),
+        incidents=[incident_view(i, [view.name], use_alt) for i in incidents],
+        group_name=pick(group.name, group.name_alt, use_alt) if group else None,
+    )
+
+
+@dataclass
+class HistoryMonth:
+    month: date
+    incidents: list[IncidentView]
+    maintenances: list[MaintenanceView]
+
+
+@dataclass
+class HistoryPage:
+    page: int
+    months: list[HistoryMonth]
+    has_older: bool
+
+    @property
+    def has_newer(self) -> bool:
+        return self.page > 1
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def load_history(page: int, now: datetime | None = None) -> HistoryPage:
+    """Incidents and maintenance by month, MONTHS_PER_HISTORY_PAGE months per page, newest
+    first: page 1 ends with the current month."""
+    now = now or timezone.now()
+    use_alt = uses_second_language()
+    this_month = timezone.localtime(now).date().replace(day=1)
+    newest = add_months(this_month, -(page - 1) * MONTHS_PER_HISTORY_PAGE)
+    oldest = add_months(newest, -(MONTHS_PER_HISTORY_PAGE - 1))
+    window_start, _ = uptime.day_bounds(oldest)
+    window_end, _ = uptime.day_bounds(add_months(newest, 1))
+
+    names = public_component_names(use_alt)
+    incidents = list(
+        Incident.objects.filter(
+            is_public=True, started_at__gte=window_start, started_at__lt=window_end
+        ).order_by("-started_at", "-id")
+    )
+    incident_components: dict[int, list[str]] = defaultdict(list)
+    for incident_id, cid in IncidentComponent.objects.filter(
+        incident__is_public=True,
+        incident__started_at__gte=window_start,
+        incident__started_at__lt=window_end,
+    ).values_list("incident_id", "component_id"):
+        if cid in names:
+            incident_components[incident_id].append(names[cid])
+    maintenances = list(
+        Maintenance.objects.filter(
+            is_public=True, starts_at__gte=window_start, starts_at__lt=window_end
+        ).order_by("-starts_at", "-id")
+    )
+    maintenance_components: dict[int, list[str]] = defaultdict(list)
+    for maintenance_id, cid in Maintenance.components.through.objects.filter(
+        maintenance__is_public=True,
+        maintenance__starts_at__gte=window_start,
+        maintenance__starts_at__lt=window_end,
+    ).values_list("maintenance_id", "component_id"):
+        if cid in names:
+            maintenance_components[maintenance_id].append(names[cid])
+    # One query, so that the page costs the same whether or not there is older history.
+    has_older = (
+        Incident.objects.filter(is_public=True, started_at__lt=window_start)
+        .values_list("id")
+        .union(
+            Maintenance.objects.filter(is_public=True, starts_at__lt=window_start).values_list("id")
+        )
+        .exists()
+    )
+
+    months = []
+    for offset in range(MONTHS_PER_HISTORY_PAGE):
+        month = add_months(newest, -offset)
+        months.append(
+            HistoryMonth(
+                month=month,
+                incidents=[
+                    incident_view(i, sorted(incident_components[i.pk]), use_alt)
+                    for i in incidents
+                    if timezone.localtime(i.started_at).date().replace(day=1) == month
+                ],
+                maintenances=[
+                    maintenance_view(m, sorted(maintenance_components[m.pk]), use_alt)
+                    for m in maintenances
+                    if timezone.localtime(m.starts_at).date().replace(day=1) == month
+                ],
+            )
+        )
+    return HistoryPage(page=page, months=months, has_older=has_older)

@@ -1,0 +1,69 @@
+from datetime import UTC, datetime, timedelta
+
+from statuspage.public.selfcheck import (
+    AFFECTED,
+    MAINTENANCE,
+    WORKS,
+    ComponentState,
+    OpenIncident,
+    Window,
+    journey_state,
+)
+
+T0 = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+OK = ComponentState("operational", T0)
+
+
+def test_it_works_when_every_component_works():
+    assert journey_state({1, 2}, {1: OK, 2: OK}, [], []).state == WORKS
+
+
+def test_it_names_the_incident_on_the_root_cause_and_the_earliest_failure():
+    components = {
+        1: ComponentState("degraded_performance", T0 + timedelta(minutes=5), cause_id=9),
+        2: ComponentState("partial_outage", T0),
+        9: ComponentState("major_outage", T0),
+    }
+    incidents = [
+        OpenIncident(7, T0 + timedelta(minutes=1), frozenset({9})),
+        OpenIncident(3, T0 + timedelta(minutes=2), frozenset({5})),
+    ]
+    state = journey_state({1, 2}, components, incidents, [])
+    assert state == state.__class__(AFFECTED, since=T0, incident_id=7)
+
+
+def test_a_failure_without_an_incident_is_still_a_failure():
+    state = journey_state({1}, {1: ComponentState("major_outage", T0)}, [], [])
+    assert state.state == AFFECTED and state.incident_id is None and state.since == T0
+
+
+def test_it_is_under_maintenance_until_the_latest_active_window_ends():
+    windows = [
+        Window(1, True, T0, T0 + timedelta(hours=1), frozenset({1})),
+        Window(2, True, T0, T0 + timedelta(hours=3), frozenset({1})),
+        Window(3, True, T0, T0 + timedelta(hours=9), frozenset({4})),
+    ]
+    state = journey_state({1}, {1: ComponentState("under_maintenance", T0)}, [], windows)
+    assert state.state == MAINTENANCE and state.until == T0 + timedelta(hours=3)
+
+
+def test_a_failure_outweighs_maintenance():
+    components = {
+        1: ComponentState("under_maintenance", T0),
+        2: ComponentState("partial_outage", T0),
+    }
+    assert journey_state({1, 2}, components, [], []).state == AFFECTED
+
+
+def test_a_working_journey_names_the_next_planned_window():
+    windows = [
+        Window(5, False, T0 + timedelta(days=2), T0 + timedelta(days=3), frozenset({1})),
+        Window(6, False, T0 + timedelta(days=1), T0 + timedelta(days=3), frozenset({1})),
+    ]
+    assert journey_state({1}, {1: OK}, [], windows).planned_id == 6
+
+
+def test_internal_components_do_not_count():
+    # Component 2 is internal: not among the public components the page knows.
+    state = journey_state({1, 2}, {1: OK}, [OpenIncident(1, T0, frozenset({2}))], [])
+    assert state.state == WORKS
