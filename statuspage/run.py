@@ -96,6 +96,8 @@ def main() -> int:
     os.chdir(ROOT)
     port = os.environ.get("PORT", "8000")
     vantage_point = os.environ.get("PROBE_VANTAGE_POINTS", "local").split(",")[0].strip()
+    # Links in emails, feeds and the JSON must point where this server really listens.
+    os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     prepare()
     processes: dict[str, subprocess.Popen] = {}
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
