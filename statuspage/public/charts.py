@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-WIDTH = 600
-HEIGHT = 160
+WIDTH = 400
+HEIGHT = 140
 # Room for the axis labels inside the drawing.
-LEFT, RIGHT, TOP, BOTTOM = 48, 8, 10, 22
+LEFT, RIGHT, TOP, BOTTOM = 44, 4, 8, 20
 
 
 @dataclass(frozen=True)
