@@ -207,6 +207,8 @@ PUBLIC_CACHE_MAX_AGE = env_int("PUBLIC_CACHE_MAX_AGE", 15, minimum=0)
 PUBLIC_CACHE_STALE_WHILE_REVALIDATE = env_int("PUBLIC_CACHE_STALE_WHILE_REVALIDATE", 60, minimum=0)
 PUBLIC_CACHE_STALE_IF_ERROR = env_int("PUBLIC_CACHE_STALE_IF_ERROR", 86400, minimum=0)
 PUBLIC_CACHE_TIMEOUT = env_int("PUBLIC_CACHE_TIMEOUT", 300, minimum=1)
+# How long a process trusts the version it last read (0: read it on every request).
+PUBLIC_VERSION_TTL_MS = env_int("PUBLIC_VERSION_TTL_MS", 1000, minimum=0)
 # Public pages: where borrowers get help when the platform works but borrowing does not (a URL,
 # and a contact such as a phone number); shown by the "is it me or the system?" panel.
 HELP_URL = env_str("HELP_URL", "")

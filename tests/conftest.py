@@ -5,12 +5,14 @@ from statuspage.models import Component, ComponentGroup
 
 
 @pytest.fixture(autouse=True)
-def empty_public_cache():
+def empty_public_cache(settings):
     """Public responses are cached per SiteState.version, which restarts with each test's
-    database: every test starts with an empty cache, so none sees another's pages."""
+    database: every test starts with an empty cache, so none sees another's pages, and reads
+    the version on every request, so that a change shows at once."""
     from django.core.cache import cache
 
     cache.clear()
+    settings.PUBLIC_VERSION_TTL_MS = 0
 
 
 @pytest.fixture

@@ -2,10 +2,11 @@
 
 Every public change bumps `SiteState.version` in its own transaction, so a response rendered
 for version N stays right until N moves. Responses are kept in Django's cache under
-(version, language, path); reading the version is one primary-key query per request. On top:
-`ETag` (a hash of the body) and `Last-Modified` (when the version last moved) with 304
-answers, and a `Cache-Control` that lets browsers and CDNs keep a copy for a few seconds,
-revalidate in the background, and serve their stale copy if we are down.
+(version, language, path); reading the version is one primary-key query, remembered for a
+second (PUBLIC_VERSION_TTL_MS). On top: `ETag` (a hash of the body) and `Last-Modified` (when
+the version last moved) with 304 answers, and a `Cache-Control` that lets browsers and CDNs
+keep a copy for a few seconds, revalidate in the background, and serve their stale copy if we
+are down.
 
 Cache entries also expire after `PUBLIC_CACHE_TIMEOUT` seconds, because a little of what a
 page shows moves with the clock alone (the day at the end of the uptime bars, "upcoming").
@@ -14,6 +15,7 @@ page shows moves with the clock alone (the day at the end of the uptime bars, "u
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,10 +41,23 @@ class CachedResponse:
     etag: str
 
 
+# (read at, version, changed at), per process: see site_version().
+_last_read: tuple[float, int, datetime] | None = None
+
+
 def site_version() -> tuple[int, datetime]:
-    """The public version and when it last moved: one primary-key lookup."""
+    """The public version and when it last moved: one primary-key lookup, remembered in the
+    process for PUBLIC_VERSION_TTL_MS. A cached page then costs no database work at all, and
+    the public sees a change at most that much later."""
+    global _last_read
+    ttl = settings.PUBLIC_VERSION_TTL_MS / 1000
+    last = _last_read
+    if ttl and last is not None and time.monotonic() - last[0] < ttl:
+        return last[1], last[2]
     row = SiteState.objects.filter(pk=1).values_list("version", "changed_at").first()
-    return row if row is not None else (1, EPOCH)
+    version, changed_at = row if row is not None else (1, EPOCH)
+    _last_read = (time.monotonic(), version, changed_at)
+    return version, changed_at
 
 
 def cache_key(version: int, changed_at: datetime, language: str, full_path: str) -> str:

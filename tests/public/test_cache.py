@@ -240,3 +240,22 @@ def test_the_public_pages_are_cached_per_language(db, client, path):
     chinese = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert chinese.content != first.content
     assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_the_version_is_remembered_for_a_moment(db, client, settings, monkeypatch):
+    from statuspage.public import caching
+
+    settings.PUBLIC_VERSION_TTL_MS = 1000
+    clock = [1000.0]
+    monkeypatch.setattr(caching.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(caching, "_last_read", None)
+    c = worlds.components()
+    before = client.get(SUMMARY)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(SUMMARY).content == before.content
+    assert len(queries) == 0
+    actions.set_component_status(c["bureau"], "major_outage", actor=None, via="system")
+    clock[0] += 0.5
+    assert client.get(SUMMARY).content == before.content, "still the version read 0.5 s ago"
+    clock[0] += 0.6
+    assert client.get(SUMMARY).content != before.content
