@@ -6,7 +6,7 @@ Compared with a plain smtplib loop sending the same number of messages over one 
 the same sink in the same run (goal: ratio >= 0.5), and the worker's peak RSS (goal < 200 MB).
 
     .venv/bin/python benchmarks/fanout.py \
-        [--subscribers 10000] [--concurrency 4] \
+        [--subscribers 10000] [--concurrency 4] [--pool prefork|threads] \
         [--database-url postgres://postgres@127.0.0.1:5432/sp_fanout_bench] \
         [--broker redis://127.0.0.1:6379/7]
 
@@ -189,6 +189,8 @@ def pipeline(sink: Sink, count: int, args) -> tuple[float, dict]:
             "worker",
             "-c",
             str(args.concurrency),
+            "-P",
+            args.pool,
             "-n",
             "bench@%h",
             "--without-gossip",
@@ -241,6 +243,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--pool", choices=["prefork", "threads"], default="prefork")
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/sp_fanout_bench"
     )
@@ -275,7 +278,7 @@ def main() -> None:
     children = details["memory"].values()
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     database = args.database_url.split("://")[0]
-    print(f"subscribers: {n}, worker concurrency: {args.concurrency}, database: {database}")
+    print(f"subscribers: {n}, worker pool: {args.pool} x {args.concurrency}, database: {database}")
     print(f"plain smtplib loop, one connection: {plain:.2f} s ({n / plain:.0f} msg/s)")
     print(f"pipeline, commit to the last email in the sink: {ours:.2f} s ({n / ours:.0f} msg/s)")
     print(f"ratio plain/pipeline: {plain / ours:.2f} (goal >= 0.5)")

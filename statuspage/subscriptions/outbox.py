@@ -45,6 +45,12 @@ def notification_for_event(event: Event) -> Notification | None:
         return None
     if event.kind == Event.Kind.MAINTENANCE_UPDATED and event.maintenance_update_id is None:
         return None
+    if event.kind == Event.Kind.COMPONENT_STATUS_CHANGED and not (
+        Subscriber.objects.filter(
+            kind=Subscriber.Kind.WEBHOOK, confirmed_at__isnull=False, disabled_at__isnull=True
+        ).exists()
+    ):
+        return None  # only webhooks hear about these; probes move them often
     return Notification.objects.create(
         kind=event.kind,
         event=event,
