@@ -6,12 +6,14 @@ settings and measured in the same run with the same load generator (goal: ratio 
     .venv/bin/python benchmarks/public_page.py \
         [--duration 8] [--rounds 3] [--connections 16] [--workers 2] [--port 8731] \
         [--database-url postgres://postgres@127.0.0.1:5432/sp_public_bench] \
-        [--cache-url redis://127.0.0.1:6379/12] [--generator wrk|python]
+        [--cache-url redis://127.0.0.1:6379/12] [--generator wrk|python] \
+        [--accept-encoding gzip]
 
 Everything runs under a private VAR_DIR (a temporary directory) on a private port; with no
 --database-url the database is SQLite in that directory. The database named is flushed and
 filled: never point it at a database you care about. The load generator is wrk when it is
-installed, otherwise a small Python one (threads, keep-alive connections).
+installed, otherwise a small Python one (threads, keep-alive connections). Requests say
+`Accept-Encoding: gzip` as browsers do (`--accept-encoding ''` measures uncompressed bodies).
 """
 
 from __future__ import annotations
@@ -182,9 +184,10 @@ def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
 # --- load generators ----------------------------------------------------------------------------
 
 
-def run_wrk(url: str, duration: int, connections: int) -> tuple[float, float, int]:
+def run_wrk(url: str, duration: int, connections: int, headers: dict) -> tuple[float, float, int]:
+    header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *header_args, url],
         capture_output=True,
         text=True,
         check=True,
@@ -200,7 +203,9 @@ def run_wrk(url: str, duration: int, connections: int) -> tuple[float, float, in
     return rps, p99, errors
 
 
-def run_python(url: str, duration: int, connections: int) -> tuple[float, float, int]:
+def run_python(
+    url: str, duration: int, connections: int, headers: dict
+) -> tuple[float, float, int]:
     """Threads, each with one keep-alive connection, requesting for `duration` seconds."""
     host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
     path = "/" + url.split("//", 1)[1].split("/", 1)[1]
@@ -215,7 +220,7 @@ def run_python(url: str, duration: int, connections: int) -> tuple[float, float,
         while time.monotonic() < stop_at:
             started = time.perf_counter()
             try:
-                connection.request("GET", path)
+                connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
                 response.read()
                 if response.status != 200:
@@ -255,6 +260,11 @@ def main() -> None:
     parser.add_argument(
         "--generator", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python"
     )
+    parser.add_argument(
+        "--accept-encoding",
+        default="gzip",
+        help="the Accept-Encoding header sent with every request, as browsers do ('' for none)",
+    )
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="public-bench-"))
@@ -283,7 +293,12 @@ def main() -> None:
     print(f"  done in {time.monotonic() - started:.1f} s", flush=True)
 
     server = start_gunicorn(env, args.port, args.workers)
-    run = run_wrk if args.generator == "wrk" else run_python
+    generator = run_wrk if args.generator == "wrk" else run_python
+    headers = {"Accept-Encoding": args.accept_encoding} if args.accept_encoding else {}
+
+    def run(url: str, duration: int, connections: int) -> tuple[float, float, int]:
+        return generator(url, duration, connections, headers)
+
     results: dict[str, list[Measurement]] = {path: [] for path in PATHS}
     try:
         for path in PATHS:  # warm-up: caches, connections, imports
@@ -314,7 +329,8 @@ def main() -> None:
     print()
     print(
         f"gunicorn gthread, {args.workers} workers x 4 threads; {args.generator}, "
-        f"{args.connections} keep-alive connections, {args.rounds} x {args.duration} s per path "
+        f"{args.connections} keep-alive connections, {args.rounds} x {args.duration} s per path, "
+        f"Accept-Encoding: {args.accept_encoding or '(none)'} "
         f"(medians); {COMPONENTS} components, {HISTORY_DAYS} days of history; "
         f"{connection.vendor}; {os.cpu_count()} CPUs"
     )

@@ -1,5 +1,6 @@
 """Benchmark-only URLconf: the product's URLs, plus /baseline, a minimal view returning a short
-HTML string (the yardstick of benchmarks/public_page.py)."""
+HTML string (the yardstick of benchmarks/public_page.py). It comes after the product's URLs,
+where the public pages are, so that it pays the same URL resolution as they do."""
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
@@ -10,6 +11,6 @@ def baseline(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("baseline", baseline),
     path("", include("statuspage.urls")),
+    path("baseline", baseline),
 ]

@@ -14,7 +14,9 @@ page shows moves with the clock alone (the day at the end of the uptime bars, "u
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,11 +36,35 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 HTML_VARY = ("Accept-Language", "Cookie")
 
 
+# Compressed once when cached, not on every request: the pages are mostly repeated markup.
+GZIP_MINIMUM = 1024
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+
+
 @dataclass(frozen=True)
-class CachedResponse:
+class CachedBody:
+    """One representation of a response (plain or gzip), as kept in the cache. The two are
+    kept under two keys, so that a request reads only the bytes it sends."""
+
     content: bytes
     content_type: str
     etag: str
+    encoding: str = ""
+    # True when a gzip representation exists: the response then varies on Accept-Encoding.
+    negotiated: bool = False
+
+
+def representations(content: bytes, content_type: str) -> dict[str, CachedBody]:
+    """The plain body, and a gzip one when it pays (its own ETag: another representation)."""
+    etag = etag_for(content)
+    if len(content) < GZIP_MINIMUM:
+        plain = CachedBody(content, content_type, etag)
+        return {"identity": plain, "gzip": plain}
+    compressed = gzip.compress(content, compresslevel=6, mtime=0)
+    return {
+        "identity": CachedBody(content, content_type, etag, negotiated=True),
+        "gzip": CachedBody(compressed, content_type, etag[:-1] + '-gzip"', "gzip", True),
+    }
 
 
 # (read at, version, changed at), per process: see site_version().
@@ -119,28 +145,36 @@ def public_cache(view: Callable | None = None, *, cors: bool = False, html: bool
                 language = "-"
             personal = varies_by_visitor and is_personal(request)
             key = cache_key(version, changed_at, language, request.get_full_path())
-            entry: CachedResponse | None = None if personal else cache.get(key)
-            shareable = not personal
-            if entry is None:
+            encoding = (
+                "gzip" if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else ""
+            )
+            body: CachedBody | None = None
+            if not personal:
+                body = cache.get(f"{key}:{encoding or 'identity'}")
+            if body is None:
                 response = view_func(request, *args, **kwargs)
                 if response.status_code != 200 or response.streaming:
                     return finish(response, cors, varies_by_visitor, private=True)
-                entry = CachedResponse(
-                    response.content, response["Content-Type"], etag_for(response.content)
-                )
-                shareable = shareable and is_shareable(request, response)
-                if shareable:
-                    cache.set(key, entry, settings.PUBLIC_CACHE_TIMEOUT)
-                else:
+                bodies = representations(response.content, response["Content-Type"])
+                if personal or not is_shareable(request, response):
                     # Keep the view's own response: it carries the cookies it set.
-                    response["ETag"] = entry.etag
+                    response["ETag"] = bodies["identity"].etag
                     return finish(response, cors, varies_by_visitor, private=True)
-            response = HttpResponse(entry.content, content_type=entry.content_type)
-            response["ETag"] = entry.etag
+                cache.set_many(
+                    {f"{key}:{name}": b for name, b in bodies.items()},
+                    settings.PUBLIC_CACHE_TIMEOUT,
+                )
+                body = bodies[encoding or "identity"]
+            response = HttpResponse(body.content, content_type=body.content_type)
+            if body.encoding:
+                response["Content-Encoding"] = body.encoding
+            if body.negotiated:
+                patch_vary_headers(response, ("Accept-Encoding",))
+            response["ETag"] = body.etag
             response["Last-Modified"] = http_date(changed_at.timestamp())
             response = get_conditional_response(
                 request,
-                etag=entry.etag,
+                etag=body.etag,
                 last_modified=int(changed_at.timestamp()),
                 response=response,
             )

@@ -1,3 +1,4 @@
+import gzip
 import tempfile
 from datetime import UTC, datetime, timedelta
 from io import StringIO
@@ -259,3 +260,17 @@ def test_the_version_is_remembered_for_a_moment(db, client, settings, monkeypatc
     assert client.get(SUMMARY).content == before.content, "still the version read 0.5 s ago"
     clock[0] += 0.6
     assert client.get(SUMMARY).content != before.content
+
+
+def test_it_sends_gzip_to_clients_that_accept_it(db, client):
+    worlds.busy(NOW)
+    plain = client.get(SUMMARY)
+    compressed = client.get(SUMMARY, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert "Content-Encoding" not in plain
+    assert compressed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.content) == plain.content
+    assert len(compressed.content) < len(plain.content) / 3
+    assert "Accept-Encoding" in plain["Vary"] and "Accept-Encoding" in compressed["Vary"]
+    assert compressed["ETag"] != plain["ETag"]
+    again = client.get(SUMMARY, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=compressed["ETag"])
+    assert again.status_code == 304
