@@ -9,9 +9,9 @@ def empty_public_cache(settings):
     """Public responses are cached per SiteState.version, which restarts with each test's
     database: every test starts with an empty cache, so none sees another's pages, and reads
     the version on every request, so that a change shows at once."""
-    from django.core.cache import cache
+    from statuspage.public.caching import clear_public_cache
 
-    cache.clear()
+    clear_public_cache()
     settings.PUBLIC_VERSION_TTL_MS = 0
 
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,6 +67,66 @@ def representations(content: bytes, content_type: str) -> dict[str, CachedBody]:
         "identity": CachedBody(content, content_type, etag, negotiated=True),
         "gzip": CachedBody(compressed, content_type, etag[:-1] + '-gzip"', "gzip", True),
     }
+
+
+class NearCache:
+    """A small per-process LRU in front of Django's cache. Keys name a version, so an entry
+    never goes stale while it lives; it saves a round trip to a shared cache (Redis) and the
+    unpickling of the body on every request."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, tuple[float, CachedBody]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> CachedBody | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is None:
+                return None
+            if found[0] < time.monotonic():
+                del self.entries[key]
+                return None
+            self.entries.move_to_end(key)
+            return found[1]
+
+    def set(self, key: str, body: CachedBody, timeout: float) -> None:
+        with self.lock:
+            self.entries[key] = (time.monotonic() + timeout, body)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+near_cache = NearCache()
+
+
+def clear_public_cache() -> None:
+    """Forget every cached response and the version read (tests start from nothing)."""
+    global _last_read
+    cache.clear()
+    near_cache.clear()
+    _last_read = None
+
+
+def cached_body(key: str) -> CachedBody | None:
+    body = near_cache.get(key)
+    if body is None:
+        body = cache.get(key)
+        if body is not None:
+            near_cache.set(key, body, settings.PUBLIC_CACHE_TIMEOUT)
+    return body
+
+
+def keep_bodies(bodies: dict[str, CachedBody]) -> None:
+    timeout = settings.PUBLIC_CACHE_TIMEOUT
+    cache.set_many(bodies, timeout)
+    for key, body in bodies.items():
+        near_cache.set(key, body, timeout)
 
 
 # (read at, version, changed at), per process: see site_version().
@@ -150,7 +212,7 @@ def public_cache(view: Callable | None = None, *, cors: bool = False, html: bool
             )
             body: CachedBody | None = None
             if not personal:
-                body = cache.get(f"{key}:{encoding or 'identity'}")
+                body = cached_body(f"{key}:{encoding or 'identity'}")
             if body is None:
                 response = view_func(request, *args, **kwargs)
                 if response.status_code != 200 or response.streaming:
@@ -160,10 +222,7 @@ def public_cache(view: Callable | None = None, *, cors: bool = False, html: bool
                     # Keep the view's own response: it carries the cookies it set.
                     response["ETag"] = bodies["identity"].etag
                     return finish(response, cors, varies_by_visitor, private=True)
-                cache.set_many(
-                    {f"{key}:{name}": b for name, b in bodies.items()},
-                    settings.PUBLIC_CACHE_TIMEOUT,
-                )
+                keep_bodies({f"{key}:{name}": b for name, b in bodies.items()})
                 body = bodies[encoding or "identity"]
             response = HttpResponse(body.content, content_type=body.content_type)
             if body.encoding:

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from jsonschema import Draft202012Validator
 
 from statuspage import actions
 from statuspage.models import Component
+from statuspage.public.caching import clear_public_cache
 from tests.public import worlds
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
@@ -31,7 +31,7 @@ def validator(document: str) -> Draft202012Validator:
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    cache.clear()
+    clear_public_cache()
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -229,7 +229,7 @@ def count_queries(client, path: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    cache.clear()
+    clear_public_cache()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(path).status_code == 200
     return len(queries)

@@ -1,9 +1,9 @@
 import xml.etree.ElementTree as ET
 
 import pytest
-from django.core.cache import cache
 
 from statuspage import actions
+from statuspage.public.caching import clear_public_cache
 from tests.public import worlds
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -11,7 +11,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    cache.clear()
+    clear_public_cache()
 
 
 def badge(client, path: str) -> tuple[object, ET.Element]:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.http import HttpResponse
@@ -17,7 +16,7 @@ from django.utils.http import http_date
 
 from statuspage import actions
 from statuspage.models import SiteState
-from statuspage.public.caching import public_cache
+from statuspage.public.caching import clear_public_cache, public_cache
 from tests.public import worlds
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
@@ -26,7 +25,7 @@ SUMMARY = "/api/v2/summary.json"
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    cache.clear()
+    clear_public_cache()
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -274,3 +273,20 @@ def test_it_sends_gzip_to_clients_that_accept_it(db, client):
     assert compressed["ETag"] != plain["ETag"]
     again = client.get(SUMMARY, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=compressed["ETag"])
     assert again.status_code == 304
+
+
+def test_the_near_cache_is_bounded_and_expires(monkeypatch):
+    from statuspage.public import caching
+
+    clock = [0.0]
+    monkeypatch.setattr(caching.time, "monotonic", lambda: clock[0])
+    near = caching.NearCache(size=2)
+    body = caching.CachedBody(b"x", "text/plain", '"x"')
+    near.set("a", body, timeout=10)
+    near.set("b", body, timeout=10)
+    assert near.get("a") is body  # a is now the most recently used
+    near.set("c", body, timeout=10)
+    assert near.get("b") is None
+    assert near.get("a") is body
+    clock[0] = 11
+    assert near.get("a") is None

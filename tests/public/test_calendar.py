@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from statuspage import actions
+from statuspage.public.caching import clear_public_cache
 from statuspage.public.calendar import escape_text, fold
 from tests.public import worlds
 
@@ -14,7 +14,7 @@ NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    cache.clear()
+    clear_public_cache()
     with time_machine.travel(NOW, tick=False):
         yield
 

@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 import feedparser
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from statuspage import actions
+from statuspage.public.caching import clear_public_cache
 from tests.public import worlds
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
@@ -13,7 +13,7 @@ NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    cache.clear()
+    clear_public_cache()
     with time_machine.travel(NOW, tick=False):
         yield
 

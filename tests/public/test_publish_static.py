@@ -9,9 +9,9 @@ import feedparser
 import icalendar
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
+from statuspage.public.caching import clear_public_cache
 from tests.public import worlds
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 @pytest.fixture
 def published(db, tmp_path) -> tuple[Path, dict]:
-    cache.clear()
+    clear_public_cache()
     with time_machine.travel(NOW, tick=False):
         world = worlds.busy(NOW)
         out = StringIO()

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test import RequestFactory
 
 from statuspage import actions
 from statuspage.models import SiteState
 from statuspage.public import snapshot
+from statuspage.public.caching import clear_public_cache
 from statuspage.public.fallback import should_fall_back
 from statuspage.public.snapshot import publish, read_meta, refresh_if_stale
 from tests.public import worlds
@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    cache.clear()
+    clear_public_cache()
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -150,7 +150,7 @@ def published(transactional_db, tmp_path, settings):
     settings.STATIC_SNAPSHOT_DIR = str(tmp_path / "snap")
     worlds.busy(NOW)
     publish(settings.STATIC_SNAPSHOT_DIR)
-    cache.clear()
+    clear_public_cache()
     return tmp_path / "snap"
 
 

@@ -13,9 +13,9 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 
+from statuspage.public.caching import clear_public_cache
 from statuspage.public.snapshot import publish
 from tests.public import worlds
 
@@ -115,7 +115,7 @@ def fetch(url: str, language: str = "en"):
 
 @pytest.fixture
 def snapshot(transactional_db, tmp_path):
-    cache.clear()
+    clear_public_cache()
     worlds.busy(worlds_now())
     target = tmp_path / "snap"
     publish(target)
