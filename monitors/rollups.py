@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from monitors.models import LATENCY_BUCKETS_MS, ProbeResult, ProbeRollup, empty_histogram
@@ -77,13 +77,24 @@ def add_to_rollups(
 ) -> None:
     """Count one result in its hour's and its day's rollup. The caller holds the probe's row
     lock, so the read-modify-write of the histogram cannot race."""
-    for period, start in (
+    slots = (
         (ProbeRollup.Period.HOUR, hour_start(checked_at)),
         (ProbeRollup.Period.DAY, day_start(checked_at)),
-    ):
-        rollup, _ = ProbeRollup.objects.get_or_create(
-            probe_id=probe_id, vantage_point=vantage_point, period=period, start=start
+    )
+    existing = {
+        (rollup.period, rollup.start): rollup
+        for rollup in ProbeRollup.objects.filter(
+            Q(period=slots[0][0], start=slots[0][1]) | Q(period=slots[1][0], start=slots[1][1]),
+            probe_id=probe_id,
+            vantage_point=vantage_point,
         )
+    }
+    for period, start in slots:
+        rollup = existing.get((period, start))
+        if rollup is None:
+            rollup, _ = ProbeRollup.objects.get_or_create(
+                probe_id=probe_id, vantage_point=vantage_point, period=period, start=start
+            )
         changes: dict = {
             "checks": F("checks") + 1,
             "failures": F("failures") + (0 if ok else 1),

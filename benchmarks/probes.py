@@ -1,0 +1,511 @@
+"""Probe benchmarks, against a real PostgreSQL, a real Redis broker and real Celery workers.
+
+    .venv/bin/python benchmarks/probes.py                 # all four, 10^4 and 10^7 results
+    .venv/bin/python benchmarks/probes.py --only a,c      # some of them
+    .venv/bin/python benchmarks/probes.py --big 1000000   # a smaller "large" history for (d)
+
+(a) throughput of HTTP probes through broker + worker (run_probe: check, conditions, record
+    the result with its rollups and confirmation state) against a local target, as a ratio to
+    a plain `requests` loop with the same concurrency in the same run;
+(b) with 1,000 probes at a 10 s interval, how late the dispatch loop hands runs out;
+(c) detection latency of an injected outage, in seconds and in probe intervals;
+(d) the time to render a component's 90-day history with 10^4 and 10^7 stored raw results.
+
+Uses its own database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/
+sp_probes_bench, created if missing and emptied first) and Redis db 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sp_probes_bench"
+)
+BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5")
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+    "DATABASE_URL": DATABASE_URL,
+    "CELERY_BROKER_URL": BROKER,
+    "VAR_DIR": tempfile.mkdtemp(prefix="probes-bench-"),
+    "LOG_LEVEL": "WARNING",
+    "AUTO_RESOLVE_QUIET_SECONDS": "0",
+}
+os.environ.update(ENV)
+sys.path.insert(0, str(ROOT))
+
+
+# --- a local target, in its own process so that it does not share our GIL -------------------
+
+
+def serve_target(port_out, mode, delay_ms) -> None:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def do_GET(self):
+            if delay_ms.value:
+                time.sleep(delay_ms.value / 1000)
+            status = 500 if mode.value == 1 else 200
+            body = b'{"code":"0000","data":{"state":"ok"}}'
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    ThreadingHTTPServer.request_queue_size = 256
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    port_out.value = server.server_port
+    server.serve_forever()
+
+
+class Target:
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.port = context.Value("i", 0)
+        self.mode = context.Value("i", 0)
+        self.delay_ms = context.Value("i", 0)
+        self.process = context.Process(
+            target=serve_target, args=(self.port, self.mode, self.delay_ms), daemon=True
+        )
+        self.process.start()
+        while not self.port.value:
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{self.port.value}/health"
+
+    def stop(self) -> None:
+        self.process.terminate()
+
+
+# --- the database, the broker and the workers --------------------------------------------------
+
+
+def prepare_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True
+    )
+
+
+def start_worker(queue: str, concurrency: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "-Q", queue,
+         "-P", "threads", "-c", str(concurrency), "-n", f"bench-{queue}@%h",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def flush_broker() -> None:
+    import redis
+
+    redis.Redis.from_url(BROKER).flushdb()
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def make_component(slug: str, **fields):
+    from statuspage.models import Component
+
+    return Component.objects.create(name=slug.replace("-", " ").title(), slug=slug, **fields)
+
+
+def make_probe(component, name: str, url: str, vantage_points: list[str], **fields):
+    from monitors.models import Probe
+
+    return Probe.objects.create(
+        component=component,
+        name=name,
+        kind="http",
+        config={"url": url},
+        conditions=[{"condition": "[STATUS] == 200", "severity": "major_outage"}],
+        vantage_points=vantage_points,
+        **fields,
+    )
+
+
+# --- (a) throughput ----------------------------------------------------------------------------
+
+
+def bench_throughput(target: Target, runs: int, concurrency: int, delays: list[int]) -> None:
+    import requests
+    from django.utils import timezone
+
+    from monitors.models import ProbeResult
+    from monitors.scheduler import Dispatch, send
+    from statuspage.celery import app
+
+    component = make_component("throughput")
+    probes = [
+        make_probe(component, f"p{i}", target.url, ["bench"], interval_seconds=3600)
+        for i in range(50)
+    ]
+    worker = start_worker("probes.bench", concurrency)
+    try:
+        base = timezone.now().replace(microsecond=0) - timedelta(days=1)
+        sent = 0
+
+        def through_workers(count: int) -> float:
+            nonlocal sent
+            before = ProbeResult.objects.count()
+            dispatches = []
+            for i in range(count):
+                slot = base + timedelta(milliseconds=sent + i)
+                probe = probes[i % len(probes)]
+                dispatches.append(
+                    Dispatch(probe.pk, "bench", slot, timezone.now() + timedelta(hours=1))
+                )
+            sent += count
+            started = time.perf_counter()
+            with app.connection_for_write(BROKER) as conn:
+                send(dispatches, timezone.now(), broker_connection=conn)
+            if not wait_until(lambda: ProbeResult.objects.count() >= before + count, 600):
+                raise SystemExit("the worker did not record every run within 10 minutes")
+            return count / (time.perf_counter() - started)
+
+        def plain_loop(count: int) -> float:
+            started = time.perf_counter()
+            with ThreadPoolExecutor(concurrency) as pool:
+                codes = list(
+                    pool.map(
+                        lambda _: requests.get(target.url, timeout=5).status_code, range(count)
+                    )
+                )
+            assert all(code == 200 for code in codes)
+            return count / (time.perf_counter() - started)
+
+        through_workers(100)  # warm-up: connections, imports
+        for delay in delays:
+            target.delay_ms.value = delay
+            plain = plain_loop(runs)
+            worker_rate = through_workers(runs)
+            print(
+                f"(a) target answering in {delay} ms, {runs} runs, concurrency {concurrency}: "
+                f"worker {worker_rate:.0f} probes/s, plain requests {plain:.0f} req/s, "
+                f"ratio {worker_rate / plain:.2f} (goal >= 0.5)"
+            )
+        target.delay_ms.value = 0
+    finally:
+        stop_worker(worker)
+
+
+# --- (b) lateness --------------------------------------------------------------------------------
+
+
+def bench_lateness(target: Target, probes_count: int, seconds: int) -> None:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from monitors import scheduler
+    from monitors.models import ProbeState
+    from statuspage.celery import app
+
+    components = [make_component(f"late-{i}") for i in range(10)]
+    for i in range(probes_count):
+        make_probe(components[i % 10], f"p{i}", target.url, ["lateness"], interval_seconds=10)
+    tick = settings.PROBE_DISPATCH_SECONDS
+    lateness: list[float] = []
+    dispatched = 0
+    durations = []
+    with app.connection_for_write(BROKER) as conn:
+        scheduler.dispatch_due(timezone.now(), broker_connection=conn)  # first slots
+        end = time.monotonic() + seconds
+        next_tick = time.monotonic()
+        while time.monotonic() < end:
+            next_tick += tick
+            time.sleep(max(0, next_tick - time.monotonic()))
+            started = time.perf_counter()
+            dispatches = scheduler.dispatch_due(timezone.now(), broker_connection=conn)
+            handed_out = timezone.now()
+            durations.append(time.perf_counter() - started)
+            dispatched += len(dispatches)
+            for dispatch in dispatches:
+                # Held until its slot by the worker when handed out early (eta): not late.
+                lateness.append(max(0.0, (handed_out - dispatch.scheduled_at).total_seconds()))
+    expected = probes_count * seconds / 10
+    print(
+        f"(b) {probes_count} probes every 10 s, beat every {tick} s for {seconds} s: "
+        f"{dispatched} runs handed out (expected about {expected:.0f}); lateness "
+        f"p50 {percentile(lateness, 0.5):.3f} s, p99 {percentile(lateness, 0.99):.3f} s, "
+        f"max {max(lateness):.3f} s (goal p99 < 2 s); one dispatch pass takes "
+        f"p50 {percentile(durations, 0.5) * 1000:.0f} ms, max {max(durations) * 1000:.0f} ms"
+    )
+    ProbeState.objects.filter(vantage_point="lateness").delete()
+    flush_broker()
+
+
+# --- (c) detection -------------------------------------------------------------------------------
+
+
+def bench_detection(target: Target, trials: int) -> None:
+    from django.utils import timezone
+
+    from monitors.models import ProbeResult
+    from monitors.scheduler import dispatch_due
+    from statuspage.celery import app
+    from statuspage.models import Component, ComponentStatusChange
+
+    interval, recheck, threshold = 10, 2, 3
+    component = make_component("detection")
+    probe = make_probe(
+        component, "health", target.url, ["detect"], interval_seconds=interval,
+        recheck_seconds=recheck, failure_threshold=threshold, timeout_seconds=2,
+    )  # fmt: skip
+    worker = start_worker("probes.detect", 4)
+    stop = threading.Event()
+
+    def beat() -> None:
+        from django.db import connections
+
+        with app.connection_for_write(BROKER) as conn:
+            while not stop.is_set():
+                dispatch_due(timezone.now(), broker_connection=conn)
+                stop.wait(2)
+        connections.close_all()
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    from_outage, from_first_failure = [], []
+    try:
+        wait_until(lambda: ProbeResult.objects.filter(probe=probe, ok=True).exists(), 30)
+        for _ in range(trials):
+            time.sleep(random.uniform(0, interval))  # outages start at any phase
+            target.mode.value = 1
+            injected = timezone.now()
+            if not wait_until(
+                lambda: Component.objects.get(pk=component.pk).auto_status != "operational", 60
+            ):
+                raise SystemExit("the outage was not detected within 60 s")
+            change = ComponentStatusChange.objects.filter(
+                component=component, at__gte=injected
+            ).first()
+            first_failed = (
+                ProbeResult.objects.filter(probe=probe, ok=False, checked_at__gte=injected)
+                .order_by("checked_at")
+                .first()
+            )
+            from_outage.append((change.at - injected).total_seconds())
+            from_first_failure.append((change.at - first_failed.checked_at).total_seconds())
+            target.mode.value = 0
+            wait_until(
+                lambda: Component.objects.get(pk=component.pk).auto_status == "operational", 60
+            )
+    finally:
+        stop.set()
+        thread.join(10)
+        stop_worker(worker)
+    goal = threshold * recheck + 2
+    print(
+        f"(c) interval {interval} s, recheck {recheck} s, failure threshold {threshold}, "
+        f"{trials} outages: from the outage's start to the status change "
+        f"median {statistics.median(from_outage):.1f} s, max {max(from_outage):.1f} s "
+        f"({max(from_outage) / interval:.2f} intervals, the wait for the next slot included); "
+        f"from the first failed check median {statistics.median(from_first_failure):.1f} s, "
+        f"max {max(from_first_failure):.1f} s (goal <= {threshold} x {recheck} + 2 = {goal} s)"
+    )
+
+
+# --- (d) history rendering -----------------------------------------------------------------------
+
+
+def seed_rollups(probes, now) -> None:
+    from monitors.models import LATENCY_BUCKETS_MS, ProbeRollup
+    from monitors.rollups import day_start, hour_start
+
+    rows = []
+    rng = random.Random(1)
+    for probe in probes:
+        for vantage_point in probe.vantage_points:
+            for days in range(90):
+                histogram = [rng.randint(0, 300) for _ in range(len(LATENCY_BUCKETS_MS) + 1)]
+                rows.append(
+                    ProbeRollup(
+                        probe=probe, vantage_point=vantage_point, period="day",
+                        start=day_start(now) - timedelta(days=days), checks=sum(histogram),
+                        failures=rng.randint(0, 5), latency_max_ms=12000, histogram=histogram,
+                    )
+                )  # fmt: skip
+                for hour in range(24):
+                    rows.append(
+                        ProbeRollup(
+                            probe=probe, vantage_point=vantage_point, period="hour",
+                            start=hour_start(now) - timedelta(days=days, hours=hour),
+                            checks=360, failures=0, latency_max_ms=900,
+                            histogram=[0, 10, 50, 200, 80, 10, 5, 3, 2, 0, 0, 0, 0, 0],
+                        )
+                    )  # fmt: skip
+    ProbeRollup.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+
+
+def insert_results(probe_ids: list[int], start: int, stop: int, total: int) -> None:
+    """Raw results number start..stop-1 of `total`, spread over the retention period, with
+    one fast INSERT ... SELECT over generate_series."""
+    from django.db import connection
+
+    step_us = int(14 * 86400 * 1e6 / total)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO monitors_proberesult
+                (probe_id, vantage_point, scheduled_at, checked_at, ok, latency_ms,
+                 status_code, failed_condition, seen, error, severity)
+            SELECT (%s::bigint[])[1 + g %% %s], CASE WHEN g %% 2 = 0 THEN 'sh' ELSE 'sz' END,
+                   now() - make_interval(secs => g * %s / 1e6),
+                   now() - make_interval(secs => g * %s / 1e6),
+                   g %% 97 <> 0, 20 + g %% 400, 200, '', '', '', ''
+            FROM generate_series(%s, %s) AS g
+            """,
+            [probe_ids, len(probe_ids), step_us, step_us, start, stop - 1],
+        )
+
+
+def bench_history(big: int, budget_seconds: float) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from monitors.models import ProbeResult
+    from monitors.rollups import component_uptime, daily_history
+
+    now = timezone.now()
+    component = make_component("history")
+    filler = make_component("history-filler")
+    probes = [make_probe(component, f"h{i}", "http://127.0.0.1:9/", ["sh", "sz"]) for i in range(2)]
+    probes += [make_probe(filler, f"f{i}", "http://127.0.0.1:9/", ["sh", "sz"]) for i in range(48)]
+    seed_rollups(probes[:2], now)
+    probe_ids = [p.pk for p in probes]
+    staff = get_user_model().objects.create_user("bench", password="x", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+
+    def render() -> float:
+        timings = []
+        for _ in range(15):
+            started = time.perf_counter()
+            history = daily_history([p.pk for p in probes[:2]], 90, timezone.now())
+            component.refresh_from_db()
+            uptime = component_uptime(component, 90, timezone.now())
+            for probe in probes[:2]:
+                response = client.get(f"/console/probes/{probe.pk}/")
+                assert response.status_code == 200
+            assert len(history) == 90 and uptime.period_seconds > 0
+            timings.append(time.perf_counter() - started)
+        return statistics.median(timings)
+
+    small = 10_000
+    insert_results(probe_ids, 0, small, small)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monitors_proberesult")
+    small_time = render()
+    print(
+        f"(d) {small:,} raw results: 90-day history + two probe pages in {small_time * 1000:.1f} ms"
+    )
+
+    started = time.monotonic()
+    chunk = 1_000_000
+    done = small
+    while done < big and time.monotonic() - started < budget_seconds:
+        upto = min(big, done + chunk)
+        insert_results(probe_ids, done, upto, big)
+        done = upto
+        print(f"    inserted {done:,} rows ({time.monotonic() - started:.0f} s)", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monitors_proberesult")
+    stored = ProbeResult.objects.count()
+    big_time = render()
+    print(
+        f"(d) {stored:,} raw results: the same in {big_time * 1000:.1f} ms; "
+        f"ratio {big_time / small_time:.2f} (goal <= 1.2)"
+        + ("" if done >= big else f" [stopped at {done:,} rows: time budget]")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="a,b,c,d")
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--probes", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=40)
+    parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--big", type=int, default=10_000_000)
+    parser.add_argument("--budget", type=float, default=900, help="seconds for (d)'s inserts")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+
+    print("command:", " ".join([".venv/bin/python", "benchmarks/probes.py", *sys.argv[1:]]))
+    print(
+        f"database {DATABASE_URL}, broker {BROKER}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} at the start"
+    )
+    target = Target()
+    prepare_database()
+    flush_broker()
+    import django
+
+    django.setup()
+    try:
+        if "a" in only:
+            bench_throughput(target, args.runs, args.concurrency, delays=[0, 50, 200])
+        if "b" in only:
+            bench_lateness(target, args.probes, args.seconds)
+        if "c" in only:
+            bench_detection(target, args.trials)
+        if "d" in only:
+            bench_history(args.big, args.budget)
+    finally:
+        flush_broker()
+        target.stop()
+
+
+if __name__ == "__main__":
+    main()
