@@ -326,8 +326,11 @@ def fold_into_root_cause(
 
 
 def settle_automatic_incidents(now: datetime) -> list[str]:
-    """The beat's pass: resolve incidents that stayed quiet, open those that a maintenance
-    window was hiding once it ended."""
+    """The beat's pass: correct automatic statuses that probe edits left behind, resolve
+    incidents that stayed quiet, open those that a maintenance window was hiding."""
+    from monitors.results import refresh_auto_statuses
+
     with transaction.atomic():
         lock_components()
+        refresh_auto_statuses(now)
         return reconcile_automatic_incidents(now)

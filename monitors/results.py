@@ -256,3 +256,30 @@ def on_probe_status_changed(probe: Probe, now: datetime) -> None:
     )
     recompute_statuses(now)
     reconcile_automatic_incidents(now)
+
+
+def refresh_auto_statuses(now: datetime) -> bool:
+    """Bring every component's automatic status in line with its enabled probes' states (a
+    probe disabled, deleted or given other vantage points changes it without any new result);
+    recompute the public statuses if one moved. Call it with the component lock held."""
+    down: dict[int, list[ProbeState]] = {}
+    for state in ProbeState.objects.filter(is_down=True, probe__is_enabled=True).only(
+        "probe_id", "vantage_point", "severity", "is_down"
+    ):
+        down.setdefault(state.probe_id, []).append(state)
+    statuses: dict[int, list[str]] = {}
+    for probe in Probe.objects.filter(is_enabled=True).only(
+        "id", "component_id", "vantage_points", "quorum"
+    ):
+        statuses.setdefault(probe.component_id, []).append(
+            status_across(probe, down.get(probe.pk, []))
+        )
+    moved = False
+    for component_id, auto_status in Component.objects.values_list("id", "auto_status"):
+        wanted = rules.worst(statuses.get(component_id, []))
+        if wanted != auto_status:
+            Component.objects.filter(pk=component_id).update(auto_status=wanted)
+            moved = True
+    if moved:
+        recompute_statuses(now)
+    return moved

@@ -250,3 +250,15 @@ def test_a_dependent_incident_is_folded_into_the_root_cause_found_later(
         "credit-bureau",
         "loan-application",
     }
+
+
+@override_settings(AUTO_RESOLVE_QUIET_SECONDS=0)
+def test_disabling_a_failing_probe_clears_its_component_at_the_next_beat(clock, make_probe):
+    probe = make_probe()
+    fail(probe, clock)
+    assert status_of(probe.component).status == "partial_outage"
+    probe.is_enabled = False
+    probe.save()
+    assert settle_automatic_incidents(clock.now()) == ["monitoring bureau"]
+    assert status_of(probe.component).auto_status == "operational"
+    assert settle_automatic_incidents(clock.now()) == ["resolved bureau"]
