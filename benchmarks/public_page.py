@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +47,9 @@ class Measurement:
     requests_per_second: float
     p99_ms: float
     errors: int
+    # CPU time the server spent per request: unlike req/s, barely moved by other processes
+    # competing for the machine's CPUs.
+    server_cpu_ms: float
 
 
 # --- the data -----------------------------------------------------------------------------------
@@ -181,6 +185,20 @@ def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU time of the gunicorn master and its workers so far (Linux /proc)."""
+    pids = [master_pid]
+    with suppress(OSError):
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text()
+        pids += [int(pid) for pid in children.split()]
+    ticks = 0
+    for pid in pids:
+        with suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 # --- load generators ----------------------------------------------------------------------------
 
 
@@ -305,13 +323,16 @@ def main() -> None:
             run(f"http://127.0.0.1:{args.port}{path}", 2, args.connections)
         for round_number in range(args.rounds):
             for path in PATHS:
+                cpu_before = server_cpu_seconds(server.pid)
                 rps, p99, errors = run(
                     f"http://127.0.0.1:{args.port}{path}", args.duration, args.connections
                 )
-                results[path].append(Measurement(path, rps, p99, errors))
+                cpu = server_cpu_seconds(server.pid) - cpu_before
+                cpu_ms = cpu * 1000 / max(rps * args.duration, 1)
+                results[path].append(Measurement(path, rps, p99, errors, cpu_ms))
                 print(
                     f"  round {round_number + 1} {path:24} {rps:9.1f} req/s  p99 {p99:7.1f} ms"
-                    f"  errors {errors}",
+                    f"  server CPU {cpu_ms:.3f} ms/req  errors {errors}",
                     flush=True,
                 )
     finally:
@@ -325,7 +346,11 @@ def main() -> None:
     def median_p99(path: str) -> float:
         return statistics.median(m.p99_ms for m in results[path])
 
+    def median_cpu(path: str) -> float:
+        return statistics.median(m.server_cpu_ms for m in results[path])
+
     baseline = median_rps("/baseline")
+    baseline_cpu = median_cpu("/baseline")
     print()
     print(
         f"gunicorn gthread, {args.workers} workers x 4 threads; {args.generator}, "
@@ -334,14 +359,23 @@ def main() -> None:
         f"(medians); {COMPONENTS} components, {HISTORY_DAYS} days of history; "
         f"{connection.vendor}; {os.cpu_count()} CPUs"
     )
-    print(f"{'path':24} {'req/s':>9} {'p99 ms':>8} {'ratio':>6}  goal")
+    print(
+        f"{'path':24} {'req/s':>9} {'p99 ms':>8} {'ratio':>6}  {'CPU ms/req':>10} "
+        f"{'CPU ratio':>9}  goal (req/s ratio >= 0.8)"
+    )
     failed = False
     for path in PATHS:
         rps = median_rps(path)
         ratio = rps / baseline if baseline else float("nan")
         goal = "" if path == "/baseline" else ("ok" if ratio >= 0.8 else "MISSED (>= 0.8)")
         failed |= goal.startswith("MISSED")
-        print(f"{path:24} {rps:9.1f} {median_p99(path):8.1f} {ratio:6.2f}  {goal}")
+        cpu = median_cpu(path)
+        cpu_ratio = baseline_cpu / cpu if cpu else float("nan")
+        print(
+            f"{path:24} {rps:9.1f} {median_p99(path):8.1f} {ratio:6.2f}  {cpu:10.3f} "
+            f"{cpu_ratio:9.2f}  {goal}"
+        )
+    print("(CPU ratio: the baseline's server CPU time per request over the path's.)")
     print()
     print("Reproduce: .venv/bin/python " + " ".join(["benchmarks/public_page.py", *sys.argv[1:]]))
     errors = sum(m.errors for ms in results.values() for m in ms)
