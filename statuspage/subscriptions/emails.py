@@ -77,6 +77,7 @@ def context_for(notification: Notification, language: str, to_staff: bool) -> di
         body = pick(update.body, update.body_alt, language) if update else ""
         context.update(
             incident=incident,
+            page_url=f"{settings.SITE_URL}/incidents/{incident.pk}",
             title=pick(incident.title, incident.title_alt, language),
             status_label=update.get_status_display() if update else incident.get_status_display(),
             body_text=body,
@@ -98,6 +99,7 @@ def context_for(notification: Notification, language: str, to_staff: bool) -> di
             body = pick(update.body, update.body_alt, language)
         context.update(
             maintenance=maintenance,
+            page_url=f"{settings.SITE_URL}/maintenance/{maintenance.pk}",
             title=pick(maintenance.title, maintenance.title_alt, language),
             body_text=body,
             body_html=render_markdown(body),

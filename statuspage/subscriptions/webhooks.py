@@ -61,7 +61,7 @@ def incident_object(incident: Incident) -> dict:
         "started_at": iso(incident.started_at),
         "monitoring_at": iso(incident.monitoring_at),
         "resolved_at": iso(incident.resolved_at),
-        "shortlink": settings.SITE_URL + "/",
+        "shortlink": f"{settings.SITE_URL}/incidents/{incident.pk}",
         "components": [
             {"id": str(link.component_id), "name": link.component.name, "status": link.status}
             for link in incident.affected.select_related("component")
@@ -95,7 +95,7 @@ def maintenance_object(maintenance: Maintenance) -> dict:
         "resolved_at": iso(maintenance.completed_at),
         "scheduled_for": iso(maintenance.starts_at),
         "scheduled_until": iso(maintenance.ends_at),
-        "shortlink": settings.SITE_URL + "/",
+        "shortlink": f"{settings.SITE_URL}/maintenance/{maintenance.pk}",
         "components": [
             {"id": str(c.pk), "name": c.name, "status": c.status}
             for c in maintenance.components.all()

@@ -46,6 +46,9 @@ def test_it_sends_opened_update_and_resolved_with_threading_headers(
         assert message["References"] == root
     assert "The bureau link is down." in update.get_body(("plain",)).get_content()
     assert "<p>The bureau link is down.</p>" in update.get_body(("html",)).get_content()
+    page = f"https://status.example.com/incidents/{incident.pk}"
+    assert page in update.get_body(("plain",)).get_content()
+    assert f'href="{page}"' in update.get_body(("html",)).get_content()
 
 
 def test_every_email_has_one_click_unsubscribe_headers(smtp, subscribe, make_component):
