@@ -195,9 +195,18 @@ def incident_queryset() -> QuerySet[Incident]:
     )
 
 
-def incident_update_object(update: IncidentUpdate, public_ids: set[str]) -> dict:
+def internal_component_ids() -> set[str]:
+    """Updates keep the components they touched as they were then: filter the internal ones."""
+    return {
+        str(pk) for pk in Component.objects.filter(is_public=False).values_list("pk", flat=True)
+    }
+
+
+def incident_update_object(update: IncidentUpdate, internal_ids: set[str]) -> dict:
     affected = [
-        item for item in update.affected_components or [] if str(item.get("code")) in public_ids
+        item
+        for item in update.affected_components or []
+        if str(item.get("code")) not in internal_ids
     ]
     return {
         "id": str(update.pk),
@@ -214,9 +223,8 @@ def incident_update_object(update: IncidentUpdate, public_ids: set[str]) -> dict
     }
 
 
-def incident_object(incident: Incident) -> dict:
+def incident_object(incident: Incident, internal_ids: set[str]) -> dict:
     components = [link.component for link in incident.affected.all()]
-    public_ids = {str(c.pk) for c in components}
     return {
         "id": str(incident.pk),
         "page_id": settings.PAGE_ID,
@@ -230,7 +238,9 @@ def incident_object(incident: Incident) -> dict:
         "resolved_at": api_time(incident.resolved_at),
         "shortlink": page_url(f"/incidents/{incident.pk}"),
         "components": [component_object(c) for c in components],
-        "incident_updates": [incident_update_object(u, public_ids) for u in incident.updates.all()],
+        "incident_updates": [
+            incident_update_object(u, internal_ids) for u in incident.updates.all()
+        ],
     }
 
 
@@ -292,13 +302,14 @@ def summary_document() -> dict:
     """The body of summary.json (also used by the static snapshot and the page's refresher)."""
     components = public_components()
     incidents = list(incident_queryset().filter(status__in=OPEN_INCIDENT_STATUSES))
+    internal = internal_component_ids()
     maintenances = list(
         maintenance_queryset().filter(status__in=UPCOMING_OR_ACTIVE).order_by("starts_at", "id")
     )
     return {
         "page": page_object(site_state()),
         "components": component_list(components),
-        "incidents": [incident_object(i) for i in incidents],
+        "incidents": [incident_object(i, internal) for i in incidents],
         "scheduled_maintenances": [maintenance_object(m) for m in maintenances],
         "status": status_object((c.status for c in components), (i.impact for i in incidents)),
     }
@@ -309,8 +320,12 @@ def api_response(body: dict) -> JsonResponse:
 
 
 def incidents_response(incidents: QuerySet[Incident]) -> JsonResponse:
+    internal = internal_component_ids()
     return api_response(
-        {"page": page_object(site_state()), "incidents": [incident_object(i) for i in incidents]}
+        {
+            "page": page_object(site_state()),
+            "incidents": [incident_object(i, internal) for i in incidents],
+        }
     )
 
 

@@ -245,3 +245,20 @@ def test_the_number_of_queries_does_not_grow_with_the_page(db, client, path):
     large = count_queries(client, path)
     assert large == small
     assert large <= 12
+
+
+def test_an_update_keeps_a_public_component_it_no_longer_affects(db, client):
+    world = worlds.busy(NOW)
+    bureau, loan = world["components"]["bureau"], world["components"]["loan-app"]
+    actions.post_incident_update(
+        world["open"],
+        status="identified",
+        body="It is the loan application after all.",
+        actor=None,
+        via="system",
+        components={loan: "partial_outage"},
+    )
+    incident = get(client, "/api/v2/incidents/unresolved.json")["incidents"][0]
+    first = incident["incident_updates"][-1]["affected_components"]
+    assert [a["code"] for a in first] == [str(bureau.pk)]
+    assert [c["id"] for c in incident["components"]] == [str(loan.pk)]
