@@ -397,13 +397,14 @@ def insert_results(probe_ids: list[int], start: int, stop: int, total: int) -> N
             INSERT INTO monitors_proberesult
                 (probe_id, vantage_point, scheduled_at, checked_at, ok, latency_ms,
                  status_code, failed_condition, seen, error, severity)
-            SELECT (%s::bigint[])[1 + g %% %s], CASE WHEN g %% 2 = 0 THEN 'sh' ELSE 'sz' END,
+            SELECT (%s::bigint[])[1 + g %% %s],
+                   CASE WHEN (g / %s) %% 2 = 0 THEN 'sh' ELSE 'sz' END,
                    now() - make_interval(secs => g * %s / 1e6),
                    now() - make_interval(secs => g * %s / 1e6),
                    g %% 97 <> 0, 20 + g %% 400, 200, '', '', '', ''
-            FROM generate_series(%s, %s) AS g
+            FROM generate_series(%s::bigint, %s::bigint) AS g
             """,
-            [probe_ids, len(probe_ids), step_us, step_us, start, stop - 1],
+            [probe_ids, len(probe_ids), len(probe_ids), step_us, step_us, start, stop - 1],
         )
 
 

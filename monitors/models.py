@@ -121,7 +121,10 @@ class ProbeResult(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["probe", "-checked_at"], name="result_probe_recent"),
+            # The console's recent results per vantage point; exact even for one with none.
+            models.Index(
+                fields=["probe", "vantage_point", "-checked_at"], name="result_probe_vp_recent"
+            ),
             models.Index(fields=["checked_at"], name="result_checked_at"),
         ]
 
