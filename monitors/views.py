@@ -74,6 +74,11 @@ class Series:
     css: str
     points: str  # SVG polyline points
 
+    @property
+    def dots(self) -> list[list[str]]:
+        """Each point as (x, y), marked too: a single hour has no line to draw."""
+        return [point.split(",") for point in self.points.split()]
+
 
 @dataclass(frozen=True)
 class LatencyChart:
