@@ -77,6 +77,10 @@ def serve(tmp_path: Path, database_url: str, snapshot: Path):
         "STATIC_SNAPSHOT_DIR": str(snapshot),
         "VAR_DIR": str(tmp_path / "var"),
         "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+        # Read the version on every request: with it remembered, a cached page would still be
+        # served from the cache for that moment after the database went (which is fine, but
+        # not what this test looks at).
+        "PUBLIC_VERSION_TTL_MS": "0",
     }
     process = subprocess.Popen(
         [
