@@ -64,7 +64,7 @@ MAINTENANCE_EVENTS = {
 def audit(actor, via: str, action: str, obj, before=None, after=None, now=None) -> AuditEntry:
     return AuditEntry.objects.create(
         at=now or timezone.now(),
-        actor=actor if actor is not None and actor.pk else None,
+        actor=author(actor),
         actor_name=actor.get_username() if actor is not None else "system",
         via=via,
         action=action,
@@ -74,6 +74,17 @@ def audit(actor, via: str, action: str, obj, before=None, after=None, now=None) 
         before=before,
         after=after,
     )
+
+
+def author(actor):
+    """The user to store as author: None for the system (and for unsaved stand-ins)."""
+    return actor if actor is not None and actor.pk else None
+
+
+def take_over_if_staff(incident: Incident, via: str, now: datetime) -> None:
+    """Staff touching an automatic incident take it over: the system stops editing it."""
+    if incident.origin == Origin.AUTOMATIC and via != Via.SYSTEM and incident.taken_over_at is None:
+        incident.taken_over_at = now
 
 
 def record_event(kind: str, now: datetime, notify: bool = True, **links) -> Event:
@@ -212,7 +223,7 @@ def open_incident(
             status=status,
             body=body,
             body_alt=body_alt,
-            author=actor if actor is not None and actor.pk else None,
+            author=author(actor),
             notify_subscribers=notify,
             affected_components=affected,
             display_at=now,
@@ -279,12 +290,7 @@ def post_incident_update(
             incident.resolved_at = incident.resolved_at or now
         else:
             incident.resolved_at = None
-        if (
-            incident.origin == Origin.AUTOMATIC
-            and via != Via.SYSTEM
-            and incident.taken_over_at is None
-        ):
-            incident.taken_over_at = now
+        take_over_if_staff(incident, via, now)
         incident.updated_at = now
         incident.save()
         update = IncidentUpdate.objects.create(
@@ -292,7 +298,7 @@ def post_incident_update(
             status=status,
             body=body,
             body_alt=body_alt,
-            author=actor if actor is not None and actor.pk else None,
+            author=author(actor),
             notify_subscribers=notify,
             affected_components=affected,
             display_at=now,
@@ -356,12 +362,7 @@ def edit_incident(
             incident.is_public = is_public
         if components is not None:
             set_incident_components(incident, components)
-        if (
-            incident.origin == Origin.AUTOMATIC
-            and via != Via.SYSTEM
-            and incident.taken_over_at is None
-        ):
-            incident.taken_over_at = now
+        take_over_if_staff(incident, via, now)
         incident.updated_at = now
         incident.save()
         audit(actor, via, "incident.edit", incident, before, incident_state(incident), now)
@@ -412,7 +413,7 @@ def add_note(
             incident=incident,
             maintenance=maintenance,
             body=body,
-            author=actor if actor is not None and actor.pk else None,
+            author=author(actor),
             created_at=now,
         )
         audit(actor, via, "note.add", incident or maintenance, None, {"note": body}, now)
@@ -493,7 +494,7 @@ def schedule_maintenance(
             status=MaintenanceStatus.SCHEDULED,
             body=description,
             body_alt=description_alt,
-            author=actor if actor is not None and actor.pk else None,
+            author=author(actor),
             notify_subscribers=notify,
             display_at=now,
             created_at=now,
@@ -601,7 +602,7 @@ def set_maintenance_status(
             maintenance=maintenance,
             status=status,
             body=body,
-            author=actor if actor is not None and actor.pk else None,
+            author=author(actor),
             notify_subscribers=notify,
             display_at=now,
             created_at=now,
