@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from statuspage import actions
 from statuspage.api.errors import ERROR_RESPONSES, renamed_fields
@@ -87,7 +87,7 @@ def open_incident(request: HttpRequest, payload: IncidentCreate):
             actor=request.auth,
             via=AuditEntry.Via.API,
         )
-    return 201, detailed(incident)
+    return Status(201, detailed(incident))
 
 
 @router.patch("/{incident_id}", response={200: IncidentOut, **ERROR_RESPONSES})
@@ -126,7 +126,7 @@ def post_update(request: HttpRequest, incident_id: str, payload: IncidentUpdateC
             actor=request.auth,
             via=AuditEntry.Via.API,
         )
-    return 201, detailed(incident)
+    return Status(201, detailed(incident))
 
 
 @router.post("/{incident_id}/resolve", response={200: IncidentOut, **ERROR_RESPONSES})
@@ -164,4 +164,4 @@ def add_note(request: HttpRequest, incident_id: str, payload: NoteCreate):
     note = actions.add_note(
         incident=incident, body=payload.body, actor=request.auth, via=AuditEntry.Via.API
     )
-    return 201, note_out(note)
+    return Status(201, note_out(note))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from statuspage import actions
 from statuspage.api.errors import ERROR_RESPONSES, renamed_fields
@@ -89,7 +89,7 @@ def schedule_maintenance(request: HttpRequest, payload: MaintenanceCreate):
             actor=request.auth,
             via=AuditEntry.Via.API,
         )
-    return 201, detailed(maintenance)
+    return Status(201, detailed(maintenance))
 
 
 @router.patch("/{maintenance_id}", response={200: MaintenanceOut, **ERROR_RESPONSES})
@@ -161,4 +161,4 @@ def add_note(request: HttpRequest, maintenance_id: str, payload: NoteCreate):
     note = actions.add_note(
         maintenance=maintenance, body=payload.body, actor=request.auth, via=AuditEntry.Via.API
     )
-    return 201, note_out(note)
+    return Status(201, note_out(note))
