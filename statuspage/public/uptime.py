@@ -84,6 +84,17 @@ class DaySegment:
     def is_long(self) -> bool:
         return self.totals.downtime_seconds >= LONG_DOWNTIME_SECONDS
 
+    @property
+    def is_quiet(self) -> bool:
+        """Nothing to tell about the day beyond its date: fully up (or not yet tracked), in no
+        status but operational, and no incident touched it."""
+        uptime = self.uptime
+        return (
+            not self.incidents
+            and self.level in (rules.OPERATIONAL, "nodata")
+            and (uptime is None or uptime >= 100.0)
+        )
+
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """Start and end of a calendar day in the current time zone (DST days keep their length)."""
@@ -156,6 +167,25 @@ def build_segments(
             )
         )
     return segments
+
+
+def bar_runs(segments: Sequence[DaySegment]) -> list[list[DaySegment]]:
+    """The segments in the bar's pieces, oldest first: each run of consecutive quiet days of the
+    same level (see `DaySegment.is_quiet`) is one piece, told in one sentence; every other day
+    is a piece of its own, with its own uptime and incidents."""
+    runs: list[list[DaySegment]] = []
+    for segment in segments:
+        previous = runs[-1][-1] if runs else None
+        if (
+            previous is not None
+            and segment.is_quiet
+            and previous.is_quiet
+            and segment.level == previous.level
+        ):
+            runs[-1].append(segment)
+        else:
+            runs.append([segment])
+    return runs
 
 
 def uptime_percent(segments: Iterable[DaySegment]) -> float | None:

@@ -87,3 +87,28 @@ def test_it_groups_uptime_by_month_newest_first():
     assert months[1].uptime == pytest.approx(100 * 16 / 17)
     assert months[1].worst_status == "major_outage"
     assert months[0].uptime == 100.0
+
+
+def test_the_bar_groups_quiet_days_and_keeps_every_other_day_apart():
+    segments = uptime.build_segments(
+        {
+            date(2026, 11, 24): DayTotals("partial_outage", partial_seconds=600),
+            date(2026, 11, 25): DayTotals("partial_outage", partial_seconds=600),
+        },
+        now=NOW,
+        days=10,
+        tracked_since=date(2026, 11, 22),
+        incidents_by_day={date(2026, 11, 27): [IncidentRef(1, "Slow checks")]},
+    )
+    runs = uptime.bar_runs(segments)
+    assert [[s.day.day for s in run] for run in runs] == [
+        [20, 21],  # not tracked yet
+        [22, 23],
+        [24],
+        [25],
+        [26],
+        [27],  # an incident, though fully up
+        [28, 29],
+    ]
+    assert [run[0].is_quiet for run in runs] == [True, True, False, False, True, False, True]
+    assert sum(len(run) for run in runs) == 10
