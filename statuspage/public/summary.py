@@ -78,17 +78,34 @@ class ComponentView:
 
     @cached_property
     def bar_html(self) -> SafeString:
-        """The 90-day bar's segments, rendered here rather than in the template: 90 segments
-        times 40 components is where the page's rendering time would otherwise go."""
+        """The 90-day bar's list items, rendered here rather than in the template: 90 days times
+        40 components is where the page's size and rendering time would otherwise go.
+
+        Each day is drawn by an empty `<i>`; a list item holds a run of quiet days or a single
+        day with something to tell (see `uptime.bar_runs`), with one text that is both what a
+        screen reader reads and, on hover or focus, the tooltip. Only the days with something to
+        tell take the keyboard focus, so that the page is not 3,600 tab stops long."""
         language = get_language()
+        half = len(self.segments) / 2
+        start = 0
         items = []
-        for s in self.segments:
-            text = day_text(s, language)  # already escaped
-            long = " seg-long" if s.is_long else ""
+        for run in uptime.bar_runs(self.segments):
+            first = run[0]
+            # Quiet operational days, most of the bar, are drawn in the default colour.
+            classes = [] if first.is_quiet and first.has_data else [f"seg-{first.level}"]
+            if first.is_long:
+                classes.append("seg-long")
+            if start >= half:
+                classes.append("tip-end")  # the tooltip opens leftwards, inside the bar
+            attributes = f' class="{" ".join(classes)}"' if classes else ""
+            if len(run) > 1:
+                attributes += f' style="--days:{len(run)}"'
+            if not first.is_quiet:
+                attributes += ' tabindex="0"'
             items.append(
-                f'<li class="seg seg-{s.level}{long}" title="{text}">'
-                f'<span class="visually-hidden">{text}</span></li>'
+                f"<li{attributes}><span>{run_text(run, language)}</span>{'<i></i>' * len(run)}</li>"
             )
+            start += len(run)
         return mark_safe("".join(items))  # noqa: S308 - levels are fixed names, texts escaped
 
     @property
@@ -194,6 +211,16 @@ STATUS_WORDS = {
 }
 
 
+def run_text(run: list[uptime.DaySegment], language: str) -> str:
+    """A piece of the bar in words, HTML-escaped: for a day with something to tell, its date,
+    uptime, worst status and incidents; for a run of quiet days, its dates and "no incidents"."""
+    first = run[0]
+    if not first.is_quiet:
+        return day_text(first, language)
+    uptime_text = uptime.format_percent(uptime.uptime_percent(run))
+    return _quiet_text(first.day, run[-1].day, first.has_data, uptime_text, language)
+
+
 def day_text(segment: uptime.DaySegment, language: str) -> str:
     """One day of the bar in words, HTML-escaped: its date, uptime, worst status, incidents."""
     return _day_text(
@@ -221,6 +248,20 @@ def _day_text(
     if titles:
         text += "; " + gettext("incidents: %(titles)s") % {"titles": ", ".join(titles)}
     return escape(text)
+
+
+@lru_cache(maxsize=4096)
+def _quiet_text(first: date, last: date, has_data: bool, uptime_text: str, language: str) -> str:
+    label = date_format(first, "DATE_FORMAT")
+    if last != first:
+        label = gettext("%(first)s – %(last)s") % {
+            "first": label,
+            "last": date_format(last, "DATE_FORMAT"),
+        }
+    if not has_data:
+        return escape(gettext("%(day)s: no data") % {"day": label})
+    text = gettext("%(day)s: %(uptime)s uptime, no incidents")
+    return escape(text % {"day": label, "uptime": uptime_text})
 
 
 # --- loaders -----------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
 from statuspage import actions
-from statuspage.models import ComponentDay
+from statuspage.models import Component, ComponentDay
 from tests.public.pages import SECRET, get, open_incident, platform
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
@@ -166,9 +167,66 @@ def test_it_draws_90_days_of_uptime_from_the_daily_rollups(lending, frozen):
     html = get("/")
     start = html.index(f'data-component-id="{lending.repayment.pk}"')
     item = html[start : html.index("</li>\n", html.index("bar-legend", start))]
-    assert item.count('<li class="seg') == 90
-    assert "Nov. 20, 2026: 99.00% uptime, major outage" in item
+    assert item.count("<i></i>") == 90  # one segment per day
+    # The day with an outage is a list item of its own that takes the keyboard focus, with its
+    # uptime and status in words; the quiet days around it are told in one sentence each.
+    assert re.search(
+        r'<li class="seg-major_outage[^"]*" tabindex="0">'
+        r"<span>Nov. 20, 2026: 99.00% uptime, major outage</span><i></i></li>",
+        item,
+    )
+    assert "Sept. 1, 2026 – Nov. 19, 2026: 100% uptime, no incidents" in item
+    assert "Nov. 21, 2026 – Nov. 29, 2026: 100% uptime, no incidents" in item
     assert "99.98% uptime" in item  # 864 s down in 89 days and 10 hours
+
+
+def test_the_bar_names_the_incidents_of_a_day_in_chinese(lending, frozen):
+    lending.repayment.created_at = frozen - timedelta(days=200)
+    lending.repayment.save()
+    incident = open_incident(
+        {lending.repayment: "partial_outage"}, frozen - timedelta(days=3), title="Slow"
+    )
+    actions.resolve_incident(
+        incident, body="Fixed.", actor=None, via="system", now=frozen - timedelta(days=3)
+    )
+    html = get("/", "zh-Hans")
+    start = html.index(f'data-component-id="{lending.repayment.pk}"')
+    item = html[start : html.index("</li>\n", html.index("bar-legend", start))]
+    assert "2026年11月26日：可用率" in item and "事件：Slow" in item
+    assert "2026年9月1日至2026年11月25日：可用率 100%，无事件" in item
+
+
+def test_the_front_page_for_40_components_and_a_year_of_history_stays_light(db, frozen):
+    """Every 11th day an outage on every component and an incident a week on three of them:
+    the bars are most of the page, and they must not carry per-day prose for quiet days."""
+    platform(extra_components=34)
+    components = list(Component.objects.filter(is_public=True))
+    assert len(components) == 40
+    Component.objects.update(created_at=frozen - timedelta(days=365))
+    ComponentDay.objects.bulk_create(
+        ComponentDay(
+            component=component,
+            day=(frozen - timedelta(days=back)).date(),
+            worst_status="partial_outage",
+            partial_seconds=900,
+        )
+        for component in components
+        for back in range(365)
+        if (back + component.pk) % 11 == 0
+    )
+    for week in range(1, 52):
+        incident = open_incident(
+            {c: "degraded_performance" for c in components[week % 30 : week % 30 + 3]},
+            frozen - timedelta(days=7 * week),
+            title=f"Slow credit checks, week {week}",
+        )
+        actions.resolve_incident(
+            incident, body="Fixed.", actor=None, via="system", now=frozen - timedelta(days=7 * week)
+        )
+    for language in ("en", "zh-hans"):
+        html = get("/", language)
+        assert html.count("<i></i>") == 40 * 90
+        assert len(html.encode()) < 150_000, (language, len(html.encode()))
 
 
 def test_it_links_the_feeds_calendar_and_api(lending):
