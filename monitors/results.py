@@ -78,6 +78,39 @@ class RunResult:
         return clip(self.error or "failed", 300)
 
 
+RESULT_FIELDS = [field for field in ProbeResult._meta.concrete_fields if not field.primary_key]
+
+
+def insert_once(result: ProbeResult) -> ProbeResult | None:
+    """Insert a result unless its run (probe, vantage point, scheduled time) is already stored:
+    one INSERT … ON CONFLICT DO NOTHING against the unique constraint, instead of a lookup
+    first. Return the saved result, or None for a duplicate."""
+    table = connection.ops.quote_name(ProbeResult._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in RESULT_FIELDS)
+    placeholders = ", ".join(["%s"] * len(RESULT_FIELDS))
+    unique = ", ".join(
+        connection.ops.quote_name(ProbeResult._meta.get_field(name).column)
+        for name in ("probe", "vantage_point", "scheduled_at")
+    )
+    values = [
+        field.get_db_prep_save(getattr(result, field.attname), connection)
+        for field in RESULT_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({unique}) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    result.pk = row[0]
+    result._state.adding = False
+    result._state.db = connection.alias
+    return result
+
+
 def record_result(
     probe: Probe,
     vantage_point: str,
@@ -93,31 +126,26 @@ def record_result(
     scheduled_at = scheduled_at or checked_at
     with transaction.atomic():
         # One recorder per probe at a time: the quorum read below must see the other vantage
-        # points' latest state, and the rollup histograms are read-modify-write.
-        probe = (
-            Probe.objects.select_for_update(of=("self",))
-            .select_related("component")
-            .get(pk=probe.pk)
+        # points' latest state.
+        probe = Probe.objects.select_for_update().get(pk=probe.pk)
+        result = insert_once(
+            ProbeResult(
+                probe=probe,
+                vantage_point=vantage_point,
+                scheduled_at=scheduled_at,
+                checked_at=checked_at,
+                ok=run.ok,
+                latency_ms=run.latency_ms,
+                status_code=run.status_code,
+                failed_condition=run.failed_condition,
+                seen=run.seen,
+                error=run.error,
+                severity=run.severity,
+            )
         )
-        # The probe's lock makes this check race-free; the unique constraint is the backstop.
-        if ProbeResult.objects.filter(
-            probe=probe, vantage_point=vantage_point, scheduled_at=scheduled_at
-        ).exists():
+        if result is None:
             log.info("probe %s at %s for %s already recorded", probe, vantage_point, scheduled_at)
             return None
-        result = ProbeResult.objects.create(
-            probe=probe,
-            vantage_point=vantage_point,
-            scheduled_at=scheduled_at,
-            checked_at=checked_at,
-            ok=run.ok,
-            latency_ms=run.latency_ms,
-            status_code=run.status_code,
-            failed_condition=run.failed_condition,
-            seen=run.seen,
-            error=run.error,
-            severity=run.severity,
-        )
         states = {s.vantage_point: s for s in ProbeState.objects.filter(probe=probe)}
         state = states.get(vantage_point)
         if state is None:
@@ -157,6 +185,13 @@ def downtime_since_last(probe: Probe, state: ProbeState, now: datetime) -> float
     return max(0.0, min(gap, 2 * max(probe.interval_seconds, probe.recheck_seconds)))
 
 
+STATE_FIELDS = [
+    field.attname
+    for field in ProbeState._meta.concrete_fields
+    if not field.primary_key and field.attname not in ("probe_id", "vantage_point")
+]
+
+
 def update_state(
     probe: Probe, state: ProbeState, run: RunResult, now: datetime, scheduled_at: datetime
 ) -> None:
@@ -164,6 +199,7 @@ def update_state(
         state.consecutive_failures, state.consecutive_successes, state.is_down
     )
     new = confirmation.step(old, run.ok, probe.failure_threshold, probe.success_threshold)
+    stored = {name: getattr(state, name) for name in STATE_FIELDS}
     state.consecutive_failures = new.consecutive_failures
     state.consecutive_successes = new.consecutive_successes
     state.last_scheduled_at = scheduled_at
@@ -187,7 +223,10 @@ def update_state(
         # Recheck soon instead of waiting for the next slot on the normal interval.
         recheck = now + timedelta(seconds=max(1, probe.recheck_seconds))
         state.next_run_at = min(state.next_run_at, recheck)
-    state.save()
+    # Only what moved: a plain success rewrites three or four columns, not the whole row.
+    changed = [name for name in STATE_FIELDS if getattr(state, name) != stored[name]]
+    if changed:
+        state.save(update_fields=changed)
 
 
 def status_across(probe: Probe, states) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db import connection
 from django.utils import timezone
 
 from monitors.models import LATENCY_BUCKETS_MS, ProbeResult, ProbeRollup, empty_histogram
@@ -75,40 +75,77 @@ def add_to_rollups(
     latency_ms: float | None,
     downtime_seconds: float,
 ) -> None:
-    """Count one result in its hour's and its day's rollup. The caller holds the probe's row
-    lock, so the read-modify-write of the histogram cannot race."""
-    slots = (
+    """Count one result in its hour's and its day's rollup: one upsert of both rows, the
+    counters added and the histogram bucket incremented in the database, so that it needs no
+    read first and no lock (each row is updated atomically by its own statement)."""
+    histogram_field = ProbeRollup._meta.get_field("histogram")
+    start_field = ProbeRollup._meta.get_field("start")
+    fresh = empty_histogram()
+    if latency_ms is not None:
+        fresh[bucket_index(latency_ms)] = 1
+    counts = [
+        0 if ok else 1,
+        downtime_seconds,
+        latency_ms,
+        latency_ms or 0.0,
+        0 if latency_ms is None else 1,
+        histogram_field.get_db_prep_save(fresh, connection),
+    ]
+    values = []
+    for period, start in (
         (ProbeRollup.Period.HOUR, hour_start(checked_at)),
         (ProbeRollup.Period.DAY, day_start(checked_at)),
-    )
-    existing = {
-        (rollup.period, rollup.start): rollup
-        for rollup in ProbeRollup.objects.filter(
-            Q(period=slots[0][0], start=slots[0][1]) | Q(period=slots[1][0], start=slots[1][1]),
-            probe_id=probe_id,
-            vantage_point=vantage_point,
+    ):
+        values += [probe_id, vantage_point, period, start_field.get_db_prep_save(start, connection)]
+        values += counts
+    histogram = "monitors_proberollup.histogram"
+    if latency_ms is not None:
+        histogram = increment_bucket_sql(connection.vendor, bucket_index(latency_ms))
+    with connection.cursor() as cursor:
+        cursor.execute(ROLLUP_UPSERT.format(histogram=histogram), values)
+
+
+# Both rows in one statement; a missing row starts from this one result (EXCLUDED). The
+# maximum ignores NULL (no latency) on every database, which GREATEST/MAX do not.
+ROLLUP_UPSERT = """
+    INSERT INTO monitors_proberollup
+        (probe_id, vantage_point, period, start, checks, failures, downtime_seconds,
+         latency_max_ms, latency_sum_ms, latency_count, histogram)
+    VALUES (%s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (probe_id, vantage_point, period, start) DO UPDATE SET
+        checks = monitors_proberollup.checks + 1,
+        failures = monitors_proberollup.failures + EXCLUDED.failures,
+        downtime_seconds = monitors_proberollup.downtime_seconds + EXCLUDED.downtime_seconds,
+        latency_max_ms = CASE
+            WHEN EXCLUDED.latency_max_ms IS NULL
+                OR monitors_proberollup.latency_max_ms >= EXCLUDED.latency_max_ms
+            THEN monitors_proberollup.latency_max_ms
+            ELSE EXCLUDED.latency_max_ms END,
+        latency_sum_ms = monitors_proberollup.latency_sum_ms + EXCLUDED.latency_sum_ms,
+        latency_count = monitors_proberollup.latency_count + EXCLUDED.latency_count,
+        histogram = {histogram}
+"""
+
+
+def increment_bucket_sql(vendor: str, index: int) -> str:
+    """SQL for the stored histogram with bucket `index` (an int from `bucket_index`, never
+    user input) one higher; a histogram of the wrong shape (none stored yet) starts afresh."""
+    size = len(LATENCY_BUCKETS_MS) + 1
+    stored = "monitors_proberollup.histogram"
+    if vendor == "postgresql":
+        return (
+            f"CASE WHEN jsonb_array_length({stored}) = {size} "
+            f"THEN jsonb_set({stored}, '{{{index}}}', "
+            f"to_jsonb(({stored} ->> {index})::integer + 1)) "
+            "ELSE EXCLUDED.histogram END"
         )
-    }
-    for period, start in slots:
-        rollup = existing.get((period, start))
-        if rollup is None:
-            rollup, _ = ProbeRollup.objects.get_or_create(
-                probe_id=probe_id, vantage_point=vantage_point, period=period, start=start
-            )
-        changes: dict = {
-            "checks": F("checks") + 1,
-            "failures": F("failures") + (0 if ok else 1),
-            "downtime_seconds": F("downtime_seconds") + downtime_seconds,
-        }
-        if latency_ms is not None:
-            histogram = list(rollup.histogram) or empty_histogram()
-            histogram[bucket_index(latency_ms)] += 1
-            changes["histogram"] = histogram
-            changes["latency_sum_ms"] = F("latency_sum_ms") + latency_ms
-            changes["latency_count"] = F("latency_count") + 1
-            if rollup.latency_max_ms is None or latency_ms > rollup.latency_max_ms:
-                changes["latency_max_ms"] = latency_ms
-        ProbeRollup.objects.filter(pk=rollup.pk).update(**changes)
+    if vendor == "sqlite":
+        return (
+            f"CASE WHEN json_array_length({stored}) = {size} "
+            f"THEN json_set({stored}, '$[{index}]', json_extract({stored}, '$[{index}]') + 1) "
+            "ELSE EXCLUDED.histogram END"
+        )
+    raise NotImplementedError(f"rollup histograms on {vendor}")
 
 
 def purge_old_results(now: datetime, batch_size: int = 5000) -> int:

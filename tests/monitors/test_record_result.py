@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from monitors.models import ProbeResult, ProbeRollup, ProbeState, VantagePointProblem
 from monitors.results import RunResult, record_result
@@ -148,3 +150,14 @@ def test_downtime_is_counted_while_confirmed_down(clock, make_probe):
     feed(probe, "local", good(), clock)  # +10 s down, then up
     feed(probe, "local", good(), clock)  # up: nothing more
     assert ProbeRollup.objects.get(period="hour").downtime_seconds == 30
+
+
+def test_a_success_that_changes_nothing_public_costs_a_handful_of_statements(clock, make_probe):
+    probe = make_probe()
+    feed(probe, "local", good(), clock)
+    with CaptureQueriesContext(connection) as queries:
+        feed(probe, "local", good(), clock)
+    # Lock the probe, insert the result, read the states, upsert both rollups, update the
+    # state; plus the savepoint around it (and on PostgreSQL the asynchronous commit).
+    work = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "SET"))]
+    assert len(work) == 5, work

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from monitors.models import LATENCY_BUCKETS_MS, ProbeResult, ProbeRollup
+from monitors.results import RunResult
 from monitors.rollups import (
     add_to_rollups,
     bucket_index,
@@ -68,6 +69,28 @@ def test_results_are_counted_in_hourly_and_daily_rollups(clock, make_probe):
         assert 800 <= rollup.p95 <= 900
 
 
+def test_a_result_without_latency_is_counted_but_leaves_the_latency_figures(clock, make_probe):
+    probe = make_probe()
+    feed(probe, "local", RunResult.from_error("ConnectionRefusedError: refused"), clock)
+    feed(probe, "local", good(120), clock)
+    feed(probe, "local", RunResult.from_error("ConnectionRefusedError: refused"), clock)
+    for rollup in ProbeRollup.objects.all():
+        assert (rollup.checks, rollup.failures, rollup.latency_count) == (3, 2, 1)
+        assert (rollup.latency_max_ms, rollup.latency_sum_ms) == (120, 120)
+        assert sum(rollup.histogram) == rollup.histogram[bucket_index(120)] == 1
+
+
+def test_rollups_of_the_same_slot_add_up_from_several_vantage_points(clock, make_probe):
+    probe = make_probe(vantage_points=["shanghai", "shenzhen"])
+    for latency in (5, 30, 30, 3000):
+        feed(probe, "shanghai", good(latency), clock, step=0)
+        feed(probe, "shenzhen", good(latency * 2), clock)
+    shanghai = ProbeRollup.objects.get(period="hour", vantage_point="shanghai")
+    assert shanghai.histogram[bucket_index(30)] == 2
+    assert (shanghai.checks, shanghai.latency_max_ms, shanghai.latency_sum_ms) == (4, 3000, 3065)
+    assert ProbeRollup.objects.get(period="day", vantage_point="shenzhen").latency_max_ms == 6000
+
+
 def test_each_rollup_update_costs_the_same_whatever_the_history(clock, make_probe):
     probe = make_probe()
     now = clock.now()
@@ -78,7 +101,7 @@ def test_each_rollup_update_costs_the_same_whatever_the_history(clock, make_prob
         add_to_rollups(probe.pk, "local", now, True, 10.0, 0)
     with CaptureQueriesContext(connection) as later:
         add_to_rollups(probe.pk, "local", now, True, 10.0, 0)
-    assert len(first) == len(later) == 3  # read both rows, update each
+    assert len(first) == len(later) == 1  # one upsert of both rows
 
 
 def test_the_90_day_history_reads_only_daily_rollups(clock, make_probe):
