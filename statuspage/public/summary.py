@@ -233,20 +233,29 @@ def day_text(segment: uptime.DaySegment, language: str) -> str:
     )
 
 
-# Most days read the same on every component's bar ("Nov. 20, 2026: 100% uptime"): cached, as
-# 90 days times 40 components is where the page's rendering time would otherwise go.
+# A day often reads the same on several bars (an outage upstream, an incident on several
+# components): cached, as the bars are where the page's rendering time would otherwise go.
 @lru_cache(maxsize=8192)
 def _day_text(
     day: date, has_data: bool, uptime_text: str, level: str, titles: tuple, language: str
 ) -> str:
     label = date_format(day, "DATE_FORMAT")
     if not has_data:
-        return escape(gettext("%(day)s: no data") % {"day": label})
-    text = gettext("%(day)s: %(uptime)s uptime") % {"day": label, "uptime": uptime_text}
-    if level != rules.OPERATIONAL:
-        text += ", " + str(STATUS_WORDS[level]).lower()
+        text = gettext("%(day)s: no data") % {"day": label}
+    elif level != rules.OPERATIONAL:
+        text = gettext("%(day)s: %(uptime)s uptime, %(status)s") % {
+            "day": label,
+            "uptime": uptime_text,
+            "status": str(STATUS_WORDS[level]).lower(),
+        }
+    else:
+        text = gettext("%(day)s: %(uptime)s uptime") % {"day": label, "uptime": uptime_text}
     if titles:
-        text += "; " + gettext("incidents: %(titles)s") % {"titles": ", ".join(titles)}
+        # The punctuation between the parts is the language's own (Chinese has its own comma).
+        text = gettext("%(day)s; incidents: %(titles)s") % {
+            "day": text,
+            "titles": ", ".join(titles),
+        }
     return escape(text)
 
 

@@ -192,7 +192,7 @@ def test_the_bar_names_the_incidents_of_a_day_in_chinese(lending, frozen):
     html = get("/", "zh-Hans")
     start = html.index(f'data-component-id="{lending.repayment.pk}"')
     item = html[start : html.index("</li>\n", html.index("bar-legend", start))]
-    assert "2026年11月26日：可用率" in item and "事件：Slow" in item
+    assert "2026年11月26日：可用率 100%，部分中断；事件：Slow" in item
     assert "2026年9月1日至2026年11月25日：可用率 100%，无事件" in item
 
 
