@@ -1,12 +1,16 @@
 """The page in a real browser (Debian's Chromium): it renders, the language switch works and is
-remembered, and the refresh script picks up a status change without a reload."""
+remembered, the refresh script picks up a status change without a reload, and the uptime bar's
+days tell themselves on hover and on keyboard focus."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from statuspage import actions
+from statuspage.models import Component, ComponentDay, SiteState
 from tests.public.pages import platform
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -101,3 +105,46 @@ def test_the_refresh_script_shows_a_change_without_a_reload(live_server, browser
     assert status.inner_text() == "Major outage"
     assert page.locator("[data-banner-text]").inner_text() == "Major Service Outage"
     assert page.evaluate("window.__not_reloaded") is True
+
+
+def test_the_uptime_bar_tells_each_day_on_hover_and_keyboard_focus(live_server, browser, lending):
+    now = timezone.localtime()
+    Component.objects.update(created_at=now - timedelta(days=200))
+    ComponentDay.objects.create(
+        component=lending.repayment,
+        day=(now - timedelta(days=10)).date(),
+        worst_status="major_outage",
+        major_seconds=864,
+    )
+    SiteState.bump()
+    page = browser.new_page(locale="en-US", viewport={"width": 1280, "height": 900})
+    page.goto(live_server.url + "/")
+    # One segment per day, and a day has the same place and width on every bar.
+    days = page.evaluate(
+        """[...document.querySelectorAll('ol.bar')].map(bar => {
+            const left = bar.getBoundingClientRect().left;
+            const place = i => Math.round(i.getBoundingClientRect().left - left);
+            return [...bar.querySelectorAll('i')].map(place);
+        })"""
+    )
+    assert len(days) == 6 and all(len(bar) == 90 for bar in days)
+    assert all(bar == days[0] for bar in days)
+
+    bar = page.locator(f'[data-component-id="{lending.repayment.pk}"] ol.bar')
+    outage = bar.locator("li[tabindex]")
+    assert outage.count() == 1
+    tooltip = outage.locator("span")
+    assert not tooltip.is_visible() or tooltip.bounding_box()["width"] <= 1
+    outage.locator("i").hover()
+    assert tooltip.bounding_box()["width"] > 100
+    assert "99.00% uptime, major outage" in tooltip.inner_text()
+
+    quiet = bar.locator("li:not([tabindex])").first
+    quiet.locator("i").nth(3).hover()
+    assert "100% uptime, no incidents" in quiet.locator("span").inner_text()
+    assert quiet.locator("span").bounding_box()["width"] > 100
+
+    page.mouse.move(0, 0)
+    outage.focus()
+    assert tooltip.bounding_box()["width"] > 100
+    page.close()
