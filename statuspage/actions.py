@@ -316,12 +316,13 @@ def post_incident_update(
 
 
 def resolve_incident(
-    incident: Incident, *, body: str, actor, via: str, notify: bool = True, now=None
+    incident: Incident, *, body: str, actor, via: str, notify: bool = True, body_alt="", now=None
 ):
     return post_incident_update(
         incident,
         status=IncidentStatus.RESOLVED,
         body=body,
+        body_alt=body_alt,
         actor=actor,
         via=via,
         notify=notify,

@@ -135,6 +135,7 @@ def resolve_incident(request: HttpRequest, incident_id: str, payload: Resolution
     actions.resolve_incident(
         incident,
         body=payload.body,
+        body_alt=payload.body_alt,
         notify=payload.deliver_notifications,
         actor=request.auth,
         via=AuditEntry.Via.API,

@@ -132,6 +132,7 @@ class IncidentUpdateCreate(RequestBody):
 
 class Resolution(RequestBody):
     body: Message
+    body_alt: str = ""
     deliver_notifications: bool = True
 
 

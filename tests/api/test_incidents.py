@@ -1,4 +1,4 @@
-from statuspage.models import AuditEntry, Incident, IncidentStatus, InternalNote
+from statuspage.models import AuditEntry, Incident, IncidentStatus, IncidentUpdate, InternalNote
 from tests.api.conftest import field_errors
 
 
@@ -253,8 +253,11 @@ def test_it_rejects_a_bad_update(api):
 
 def test_it_resolves_an_incident(api, components):
     incident = open_incident(api, components={"api-gateway": "major_outage"})
-    response = api.post(f"/incidents/{incident['id']}/resolve", {"body": "All good."})
+    response = api.post(
+        f"/incidents/{incident['id']}/resolve", {"body": "All good.", "body_alt": "已恢复。"}
+    )
     assert response.status_code == 200
+    assert IncidentUpdate.objects.get(status="resolved").body_alt == "已恢复。"
     resolved = response.json()
     assert resolved["status"] == "resolved"
     assert resolved["resolved_at"] is not None
