@@ -83,7 +83,8 @@ def context_for(notification: Notification, language: str, to_staff: bool) -> di
             body_text=body,
             body_html=render_markdown(body),
             components=[
-                link.component.name for link in incident.affected.select_related("component")
+                pick(link.component.name, link.component.name_alt, language)
+                for link in incident.affected.select_related("component")
             ],
         )
         if to_staff:
@@ -103,7 +104,10 @@ def context_for(notification: Notification, language: str, to_staff: bool) -> di
             title=pick(maintenance.title, maintenance.title_alt, language),
             body_text=body,
             body_html=render_markdown(body),
-            components=list(maintenance.components.values_list("name", flat=True)),
+            components=[
+                pick(name, name_alt, language)
+                for name, name_alt in maintenance.components.values_list("name", "name_alt")
+            ],
             reminder_minutes=settings.MAINTENANCE_REMINDER_MINUTES,
         )
     return context

@@ -68,10 +68,12 @@ def test_every_email_has_one_click_unsubscribe_headers(smtp, subscribe, make_com
 def test_it_writes_in_the_subscribers_language(smtp, subscribe, make_component):
     subscribe("en@example.com", language="en")
     subscribe("zh@example.com", language="zh-hans")
-    open_incident([make_component("repayment")])
+    open_incident([make_component("repayment", name="Repayment", name_alt="还款")])
     run_pipeline()
     [english] = smtp.handler.to("en@example.com")
     [chinese] = smtp.handler.to("zh@example.com")
+    assert "还款" in chinese.get_body(("plain",)).get_content()
+    assert "Repayment" in english.get_body(("plain",)).get_content()
     assert english["Subject"] == "[Investigating] Loan applications fail"
     assert "贷款申请失败" in chinese["Subject"]
     assert "我们正在调查。" in chinese.get_body(("plain",)).get_content()
