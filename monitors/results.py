@@ -78,6 +78,15 @@ class RunResult:
         return clip(self.error or "failed", 300)
 
 
+def lock_probe(probe_id: int) -> bool:
+    """Take the probe's row lock for the rest of the transaction; False if it is gone."""
+    if connection.vendor == "sqlite":
+        return Probe.objects.filter(pk=probe_id).exists()  # the write lock serialises
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Probe._meta.db_table} WHERE id = %s FOR UPDATE", [probe_id])
+        return cursor.fetchone() is not None
+
+
 RESULT_FIELDS = [field for field in ProbeResult._meta.concrete_fields if not field.primary_key]
 
 
@@ -126,8 +135,11 @@ def record_result(
     scheduled_at = scheduled_at or checked_at
     with transaction.atomic():
         # One recorder per probe at a time: the quorum read below must see the other vantage
-        # points' latest state.
-        probe = Probe.objects.select_for_update().get(pk=probe.pk)
+        # points' latest state. The run keeps the probe it was started with (its thresholds
+        # and vantage points as they were then; the settle beat catches up with later edits).
+        if not lock_probe(probe.pk):
+            log.info("probe %s was deleted during its run at %s", probe.pk, vantage_point)
+            return None
         result = insert_once(
             ProbeResult(
                 probe=probe,
