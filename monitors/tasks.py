@@ -16,6 +16,7 @@ import threading
 from datetime import datetime
 
 from celery import shared_task
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
@@ -59,6 +60,18 @@ def call_with_deadline(function, deadline_seconds: float):
     return box["value"]
 
 
+@task_prerun.connect
+@task_postrun.connect
+def close_unusable_connections(sender=None, **kwargs) -> None:
+    """Between tasks, what Django does between requests: close this thread's connections if
+    broken or older than CONN_MAX_AGE, keep the others (CELERY_DB_REUSE_MAX stops Celery from
+    closing them all). Not for eager tasks, which run inside their caller's transaction."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    for connection in connections.all(initialized_only=True):
+        connection.close_if_unusable_or_obsolete()
+
+
 def execute(probe: Probe) -> RunResult:
     """Run the probe's check and conditions; anything that goes wrong is an error result."""
     timeout = min(probe.timeout_seconds, settings.PROBE_MAX_TIMEOUT_SECONDS)
@@ -88,8 +101,11 @@ def execute(probe: Probe) -> RunResult:
 def run_probe(probe_id: int, vantage_point: str, scheduled_at: str) -> bool:
     """Run one probe at this vantage point for the slot `scheduled_at` and record the result.
     Returns False when there was nothing to do (probe gone, disabled, or already recorded)."""
-    probe = Probe.objects.select_related("component").filter(pk=probe_id, is_enabled=True).first()
-    if probe is None or vantage_point not in probe.vantage_points:
+    try:
+        probe = Probe.objects.get(pk=probe_id, is_enabled=True)
+    except Probe.DoesNotExist:
+        return False
+    if vantage_point not in probe.vantage_points:
         return False
     started_at = timezone.now()
     run = execute(probe)

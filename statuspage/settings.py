@@ -290,6 +290,11 @@ PROBE_MAX_TIMEOUT_SECONDS = env_int("PROBE_MAX_TIMEOUT_SECONDS", 60, minimum=1)
 PROBE_DEADLINE_MARGIN_SECONDS = env_int("PROBE_DEADLINE_MARGIN_SECONDS", 5, minimum=1)
 AUTO_RESOLVE_QUIET_SECONDS = env_int("AUTO_RESOLVE_QUIET_SECONDS", 600, minimum=0)
 ROLLUP_RETENTION_DAYS = env_int("ROLLUP_RETENTION_DAYS", 400, minimum=400)
+# Celery's Django fixup closes a worker thread's database connection around every task unless
+# this is set (then only every this many tasks): a probe run would pay a new PostgreSQL
+# connection each time. monitors.tasks closes broken and CONN_MAX_AGE-old ones instead, as
+# Django does between requests. 0 brings back a fresh connection per task.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # An unacknowledged run (its worker died) goes back to the queue after this many seconds.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
