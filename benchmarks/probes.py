@@ -6,7 +6,9 @@
 
 (a) throughput of HTTP probes through broker + worker (run_probe: check, conditions, record
     the result with its rollups and confirmation state) against a local target, as a ratio to
-    a plain `requests` loop with the same concurrency in the same run;
+    a plain `requests` loop with the same concurrency in the same run, both laid out alike
+    (--processes N: N worker processes and N loop processes, each of concurrency/N threads),
+    with the CPU time each side spends per run (steadier than rates on a shared machine);
 (b) with 1,000 probes at a 10 s interval, how late the dispatch loop hands runs out;
 (c) detection latency of an injected outage, in seconds and in probe intervals;
 (d) the time to render a component's 90-day history with 10^4 and 10^7 stored raw results.
@@ -112,10 +114,10 @@ def prepare_database() -> None:
     )
 
 
-def start_worker(queue: str, concurrency: int) -> subprocess.Popen:
+def start_worker(queue: str, concurrency: int, index: int = 0) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "-Q", queue,
-         "-P", "threads", "-c", str(concurrency), "-n", f"bench-{queue}@%h",
+         "-P", "threads", "-c", str(concurrency), "-n", f"bench-{queue}-{index}@%h",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
         cwd=ROOT,
         env={**os.environ, **ENV},
@@ -175,8 +177,60 @@ def make_probe(component, name: str, url: str, vantage_points: list[str], **fiel
 # --- (a) throughput ----------------------------------------------------------------------------
 
 
-def bench_throughput(target: Target, runs: int, concurrency: int, delays: list[int]) -> None:
+def plain_requests(url: str, count: int, threads: int, ready, start, done) -> None:
+    """One process of the plain loop: `count` GETs on `threads` threads, once told to start."""
     import requests
+
+    requests.get(url, timeout=5)  # imports and first-use costs, outside the timing
+    ready.put(True)
+    start.wait()
+    cpu = time.process_time()
+    with ThreadPoolExecutor(threads) as pool:
+        codes = list(pool.map(lambda _: requests.get(url, timeout=5).status_code, range(count)))
+    done.put((all(code == 200 for code in codes), time.process_time() - cpu))
+
+
+def plain_loop(url: str, count: int, processes: int, concurrency: int) -> tuple[float, float]:
+    """Requests per second of a plain `requests` loop laid out as the workers are: `processes`
+    processes of concurrency/processes threads, the same number of requests in flight; and
+    the CPU seconds it spent per request."""
+    context = multiprocessing.get_context("spawn")
+    ready, done, start = context.Queue(), context.Queue(), context.Event()
+    shares = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
+    children = [
+        context.Process(
+            target=plain_requests,
+            args=(url, share, concurrency // processes, ready, start, done),
+            daemon=True,
+        )
+        for share in shares
+    ]
+    for child in children:
+        child.start()
+    for _ in children:
+        ready.get(timeout=60)
+    started = time.perf_counter()
+    start.set()
+    results = [done.get(timeout=600) for _ in children]
+    elapsed = time.perf_counter() - started
+    for child in children:
+        child.join(10)
+    assert all(ok for ok, _ in results), "the target answered something other than 200"
+    return count / elapsed, sum(cpu for _, cpu in results) / count
+
+
+def cpu_seconds(processes: list[subprocess.Popen]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc)."""
+    total = 0
+    for process in processes:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def bench_throughput(
+    target: Target, runs: int, concurrency: int, processes: int, delays: list[int]
+) -> None:
     from django.utils import timezone
 
     from monitors.models import ProbeResult
@@ -188,12 +242,14 @@ def bench_throughput(target: Target, runs: int, concurrency: int, delays: list[i
         make_probe(component, f"p{i}", target.url, ["bench"], interval_seconds=3600)
         for i in range(50)
     ]
-    worker = start_worker("probes.bench", concurrency)
+    workers = [
+        start_worker("probes.bench", concurrency // processes, index) for index in range(processes)
+    ]
     try:
         base = timezone.now().replace(microsecond=0) - timedelta(days=1)
         sent = 0
 
-        def through_workers(count: int) -> float:
+        def through_workers(count: int) -> tuple[float, float]:
             nonlocal sent
             before = ProbeResult.objects.count()
             dispatches = []
@@ -204,37 +260,32 @@ def bench_throughput(target: Target, runs: int, concurrency: int, delays: list[i
                     Dispatch(probe.pk, "bench", slot, timezone.now() + timedelta(hours=1))
                 )
             sent += count
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), cpu_seconds(workers)
             with app.connection_for_write(BROKER) as conn:
                 send(dispatches, timezone.now(), broker_connection=conn)
             if not wait_until(lambda: ProbeResult.objects.count() >= before + count, 600):
                 raise SystemExit("the worker did not record every run within 10 minutes")
-            return count / (time.perf_counter() - started)
-
-        def plain_loop(count: int) -> float:
-            started = time.perf_counter()
-            with ThreadPoolExecutor(concurrency) as pool:
-                codes = list(
-                    pool.map(
-                        lambda _: requests.get(target.url, timeout=5).status_code, range(count)
-                    )
-                )
-            assert all(code == 200 for code in codes)
-            return count / (time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            return count / elapsed, (cpu_seconds(workers) - cpu) / count
 
         through_workers(100)  # warm-up: connections, imports
+        threads = concurrency // processes
+        layout = f"{processes} process{'es' if processes > 1 else ''} x {threads} threads"
         for delay in delays:
             target.delay_ms.value = delay
-            plain = plain_loop(runs)
-            worker_rate = through_workers(runs)
+            plain, plain_cpu = plain_loop(target.url, runs, processes, concurrency)
+            worker_rate, worker_cpu = through_workers(runs)
             print(
-                f"(a) target answering in {delay} ms, {runs} runs, concurrency {concurrency}: "
-                f"worker {worker_rate:.0f} probes/s, plain requests {plain:.0f} req/s, "
-                f"ratio {worker_rate / plain:.2f} (goal >= 0.5)"
+                f"(a) target answering in {delay} ms, {runs} runs, concurrency {concurrency} "
+                f"({layout} on both sides): worker {worker_rate:.0f} probes/s, "
+                f"plain requests {plain:.0f} req/s, ratio {worker_rate / plain:.2f} (goal >= 0.5); "
+                f"CPU per run: worker {worker_cpu * 1000:.2f} ms, "
+                f"plain loop {plain_cpu * 1000:.2f} ms"
             )
         target.delay_ms.value = 0
     finally:
-        stop_worker(worker)
+        for worker in workers:
+            stop_worker(worker)
 
 
 # --- (b) lateness --------------------------------------------------------------------------------
@@ -475,6 +526,13 @@ def main() -> None:
     parser.add_argument("--only", default="a,b,c,d")
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="(a): split the concurrency over this many worker processes, and the plain loop "
+        "over as many processes",
+    )
     parser.add_argument("--probes", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=40)
     parser.add_argument("--trials", type=int, default=5)
@@ -496,7 +554,9 @@ def main() -> None:
     django.setup()
     try:
         if "a" in only:
-            bench_throughput(target, args.runs, args.concurrency, delays=[0, 50, 200])
+            bench_throughput(
+                target, args.runs, args.concurrency, args.processes, delays=[0, 50, 200]
+            )
         if "b" in only:
             bench_lateness(target, args.probes, args.seconds)
         if "c" in only:
