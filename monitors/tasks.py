@@ -16,7 +16,6 @@ import threading
 from datetime import datetime
 
 from celery import shared_task
-from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
@@ -58,18 +57,6 @@ def call_with_deadline(function, deadline_seconds: float):
     if "error" in box:
         raise box["error"]
     return box["value"]
-
-
-@task_prerun.connect
-@task_postrun.connect
-def close_unusable_connections(sender=None, **kwargs) -> None:
-    """Between tasks, what Django does between requests: close this thread's connections if
-    broken or older than CONN_MAX_AGE, keep the others (CELERY_DB_REUSE_MAX stops Celery from
-    closing them all). Not for eager tasks, which run inside their caller's transaction."""
-    if sender is None or getattr(sender.request, "is_eager", False):
-        return
-    for connection in connections.all(initialized_only=True):
-        connection.close_if_unusable_or_obsolete()
 
 
 def execute(probe: Probe) -> RunResult:

@@ -292,7 +292,7 @@ AUTO_RESOLVE_QUIET_SECONDS = env_int("AUTO_RESOLVE_QUIET_SECONDS", 600, minimum=
 ROLLUP_RETENTION_DAYS = env_int("ROLLUP_RETENTION_DAYS", 400, minimum=400)
 # Celery's Django fixup closes a worker thread's database connection around every task unless
 # this is set (then only every this many tasks): a probe run would pay a new PostgreSQL
-# connection each time. monitors.tasks closes broken and CONN_MAX_AGE-old ones instead, as
+# connection each time. statuspage.celery closes broken and CONN_MAX_AGE-old ones instead, as
 # Django does between requests. 0 brings back a fresh connection per task.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
