@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -37,3 +39,13 @@ def make_component(db):
         return component
 
     return make
+
+
+def pytest_sessionfinish(session):
+    """SQLite leaves the WAL files of the file test database behind when Django deletes it."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        for suffix in ("-wal", "-shm"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)
