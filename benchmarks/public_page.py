@@ -56,11 +56,14 @@ class Measurement:
 
 
 def populate() -> None:
-    """40 public components in 8 groups with dependencies, a year of daily rollups, an incident
-    and a maintenance a week, one open incident and one upcoming window."""
+    """40 public components in 8 groups with dependencies, tracked for a year: a year of daily
+    rollups with a bad day now and then, an incident and a maintenance a week, one open
+    incident and one upcoming window, and a probe per component with hourly rollups for the
+    last 7 days (what the response-time charts read)."""
     from django.core.management import call_command
     from django.utils import timezone
 
+    from monitors.models import Probe, ProbeRollup
     from statuspage import actions
     from statuspage.models import (
         Component,
@@ -74,6 +77,8 @@ def populate() -> None:
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
     now = timezone.now()
+    # Tracked for the whole history: a component created "now" shows 89 days of "no data".
+    tracked_from = now - timedelta(days=HISTORY_DAYS)
     components = []
     for g in range(8):
         group = ComponentGroup.objects.create(name=f"Group {g}", slug=f"group-{g}", position=g)
@@ -85,6 +90,8 @@ def populate() -> None:
                     group=group,
                     position=i,
                     description="A part of the lending platform.",
+                    created_at=tracked_from,
+                    start_date=tracked_from.date(),
                 )
             )
     for index, component in enumerate(components[1:], start=1):
@@ -92,13 +99,20 @@ def populate() -> None:
     days = []
     for component in components:
         for back in range(HISTORY_DAYS):
-            bad = (back + component.pk) % 11 == 0
+            # About one day in 13 degraded, one in 60 a major outage, differently per component.
+            major = (back * 7 + component.pk) % 60 == 0
+            bad = major or (back + component.pk) % 13 == 0
             days.append(
                 ComponentDay(
                     component=component,
                     day=(now - timedelta(days=back)).date(),
-                    worst_status="partial_outage" if bad else "operational",
-                    partial_seconds=900 if bad else 0,
+                    worst_status="major_outage"
+                    if major
+                    else "partial_outage"
+                    if bad
+                    else "operational",
+                    partial_seconds=900 if bad and not major else 0,
+                    major_seconds=1800 if major else 0,
                 )
             )
     ComponentDay.objects.bulk_create(days, batch_size=2000)
@@ -131,6 +145,29 @@ def populate() -> None:
         maintenance.updates.create(
             status="completed", body="Done.", display_at=start, created_at=start
         )
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    rollups = []
+    for component in components:
+        probe = Probe.objects.create(component=component, name="health", kind="http")
+        for back in range(7 * 24):
+            # A daily rhythm, a slow hour now and then, an hour without measurements.
+            if (back + component.pk) % 50 == 0:
+                continue
+            latency = 120 + 40 * ((back + component.pk) % 24) / 24 + (300 if back % 37 == 0 else 0)
+            rollups.append(
+                ProbeRollup(
+                    probe=probe,
+                    vantage_point="local",
+                    period=ProbeRollup.Period.HOUR,
+                    start=hour - timedelta(hours=back),
+                    checks=60,
+                    failures=1 if back % 37 == 0 else 0,
+                    latency_max_ms=latency * 2,
+                    latency_sum_ms=latency * 60,
+                    latency_count=60,
+                )
+            )
+    ProbeRollup.objects.bulk_create(rollups, batch_size=2000)
     actions.open_incident(
         title="Credit bureau answers slowly",
         body="We are investigating slow answers from the credit bureau.",
@@ -147,6 +184,16 @@ def populate() -> None:
         components=components[:2],
     )
     SiteState.bump()
+
+
+def page_size(port: int, path: str, encoding: str) -> int:
+    """The body size of `path` as sent (compressed when `encoding` is gzip)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Accept-Encoding": encoding} if encoding else {})
+        return len(connection.getresponse().read())
+    finally:
+        connection.close()
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -311,6 +358,7 @@ def main() -> None:
     print(f"  done in {time.monotonic() - started:.1f} s", flush=True)
 
     server = start_gunicorn(env, args.port, args.workers)
+    page_sizes = {encoding: page_size(args.port, "/", encoding) for encoding in ("", "gzip")}
     generator = run_wrk if args.generator == "wrk" else run_python
     headers = {"Accept-Encoding": args.accept_encoding} if args.accept_encoding else {}
 
@@ -376,6 +424,7 @@ def main() -> None:
             f"{cpu_ratio:9.2f}  {goal}"
         )
     print("(CPU ratio: the baseline's server CPU time per request over the path's.)")
+    print(f"Size of /: {page_sizes['']:,} bytes, {page_sizes['gzip']:,} bytes gzipped")
     print()
     print("Reproduce: .venv/bin/python " + " ".join(["benchmarks/public_page.py", *sys.argv[1:]]))
     errors = sum(m.errors for ms in results.values() for m in ms)

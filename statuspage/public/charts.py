@@ -17,6 +17,18 @@ HEIGHT = 140
 # Room for the axis labels inside the drawing.
 LEFT, RIGHT, TOP, BOTTOM = 44, 4, 8, 20
 
+# An `<img>` does not see the page's stylesheet: a chart served as a file carries the rules
+# of status.css's "charts" section, with its colours written out.
+STANDALONE_ATTRIBUTES = f' xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}"'
+STANDALONE_STYLE = (
+    "<style>"
+    ".grid{stroke:#d0d7de;stroke-width:1}"
+    ".axis{fill:#57606a;font:10px system-ui,-apple-system,'Segoe UI',sans-serif}"
+    ".line{fill:none;stroke:#0969da;stroke-width:2;stroke-linejoin:round}"
+    ".line-dot{fill:#0969da}"
+    "</style>"
+)
+
 
 @dataclass(frozen=True)
 class Point:
@@ -58,9 +70,12 @@ def response_time_svg(
     description: str,
     time_format: str = "%H:%M",
     ticks: int = 4,
+    standalone: bool = False,
 ) -> SafeString:
     """A line chart of response times between `start` and `end`; buckets without a
-    measurement break the line instead of being drawn as zero."""
+    measurement break the line instead of being drawn as zero. `standalone` makes it a
+    document of its own (served as a file and shown by `<img>`): the namespace and the
+    styles that the page's stylesheet gives an inline chart."""
     span = (end - start).total_seconds() or 1.0
     values = [p.milliseconds for p in points if p.milliseconds is not None]
     top = nice_ceiling(max(values) if values else 0)
@@ -127,9 +142,11 @@ def response_time_svg(
         else mark_safe("")
     )
     return format_html(
-        '<svg class="chart" viewBox="0 0 {w} {h}" role="img"'
+        '<svg class="chart"{document} viewBox="0 0 {w} {h}" role="img"'
         ' aria-label="{title}"><title>{title}</title><desc>{desc}</desc>'
-        "{grid}{x_labels}{path}{dots}</svg>",
+        "{style}{grid}{x_labels}{path}{dots}</svg>",
+        document=mark_safe(STANDALONE_ATTRIBUTES if standalone else ""),
+        style=mark_safe(STANDALONE_STYLE if standalone else ""),
         w=WIDTH,
         h=HEIGHT,
         title=title,

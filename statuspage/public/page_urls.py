@@ -2,6 +2,7 @@ from django.urls import path
 
 from statuspage.public import views
 from statuspage.public.caching import public_cache
+from statuspage.public.summary import CHART_PERIODS
 
 app_name = "public"
 
@@ -14,6 +15,17 @@ urlpatterns = [
         name="maintenance",
     ),
     path("components/<slug:slug>", public_cache(views.component_detail), name="component"),
+    # Cached per version like the pages, so for at most PUBLIC_CACHE_TIMEOUT seconds when only
+    # the probe rollups moved: the same freshness the charts had inside the front page.
+    *(
+        path(
+            f"components/<slug:slug>/response-time-{label}.svg",
+            public_cache(views.component_chart),
+            {"label": label},
+            name=f"component-chart-{label}",
+        )
+        for label in CHART_PERIODS
+    ),
     path("history", public_cache(views.history), name="history"),
     path("language", views.choose_language, name="language"),
 ]

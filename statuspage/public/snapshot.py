@@ -91,10 +91,12 @@ class LinkParser(HTMLParser):
         self.links: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("a", "link"):
-            href = dict(attrs).get("href")
-            if href:
-                self.links.append(href)
+        # Images too: the front page's charts are files of their own.
+        attribute = {"a": "href", "link": "href", "img": "src"}.get(tag)
+        if attribute:
+            url = dict(attrs).get(attribute)
+            if url:
+                self.links.append(url)
 
 
 def same_site_paths(html: str, base_path: str) -> Iterator[str]:

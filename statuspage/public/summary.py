@@ -126,8 +126,10 @@ class GroupView:
 @dataclass
 class ChartView:
     label: str  # "24h" or "7d"
-    svg: str
+    svg: str  # empty on the front page, which links to the chart as a file (`url`)
     summary: charts.ChartSummary
+    url: str = ""
+    alt: str = ""
 
 
 @dataclass
@@ -453,7 +455,7 @@ def load_page(now: datetime | None = None) -> PageSummary:
         for c in components
         if not c.only_show_if_degraded or c.status != rules.OPERATIONAL
     }
-    attach_charts(component_views, now)  # 5, 6
+    attach_charts(component_views, now, draw=False)  # 5, 6
 
     groups: list[GroupView] = []
     for component in components:
@@ -579,23 +581,45 @@ def journey_views(
     return result
 
 
-def attach_charts(views: dict[int, ComponentView], now: datetime) -> None:
+CHART_PERIODS = {
+    # label: (hours, time format of the axis, ticks)
+    "24h": (24, "%H:%M", 4),
+    "7d": (24 * 7, "%m-%d", 7),
+}
+
+
+def attach_charts(views: dict[int, ComponentView], now: datetime, *, draw: bool = True) -> None:
     """Response-time charts, last 24 hours and last 7 days, for the components that have
-    probes, from the hourly probe rollups (two queries)."""
-    with_probes = set(
-        Probe.objects.filter(component__is_public=True, is_enabled=True)
-        .values_list("component_id", flat=True)
-        .distinct()
+    probes, from the hourly probe rollups (two queries). Without `draw`, only what the
+    front page shows beside a chart it links to (the address and the text summary)."""
+    with_probes, latency, hour = chart_latency(list(views), now)
+    for cid, view in views.items():
+        if cid not in with_probes:
+            continue
+        view.has_probes = True
+        view.charts = component_charts(view.name, view.slug, latency.get(cid, {}), hour, draw=draw)
+
+
+def chart_latency(
+    component_ids: list[int], now: datetime
+) -> tuple[set[int], dict[int, dict[datetime, float]], datetime]:
+    """Which of the public components `component_ids` have enabled probes, their hourly
+    average latency over the last 7 days, and the hour the charts end with (two queries)."""
+    probes = Probe.objects.filter(
+        component__is_public=True, component_id__in=component_ids, is_enabled=True
     )
+    rollups = ProbeRollup.objects.filter(
+        probe__component__is_public=True, probe__component_id__in=component_ids
+    )
+    with_probes = set(probes.values_list("component_id", flat=True).distinct())
     # Rollups start on the hour in UTC (whole hours in every zone that has whole-hour offsets).
     hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     week_start = hour - timedelta(days=7) + timedelta(hours=1)
     latency: dict[int, dict[datetime, float]] = defaultdict(dict)
     rows = (
-        ProbeRollup.objects.filter(
+        rollups.filter(
             period=ProbeRollup.Period.HOUR,
             start__gte=week_start,
-            probe__component__is_public=True,
             latency_count__gt=0,
         )
         .values("probe__component_id", "start")
@@ -604,20 +628,23 @@ def attach_charts(views: dict[int, ComponentView], now: datetime) -> None:
     )
     for row in rows:
         latency[row["probe__component_id"]][row["start"]] = row["total"] / row["count"]
-    for cid, view in views.items():
-        if cid not in with_probes:
-            continue
-        view.has_probes = True
-        view.charts = component_charts(view.name, latency.get(cid, {}), hour)
+    return with_probes, latency, hour
 
 
-def component_charts(name: str, latency: dict[datetime, float], hour: datetime) -> list[ChartView]:
+def component_charts(
+    name: str,
+    slug: str,
+    latency: dict[datetime, float],
+    hour: datetime,
+    *,
+    draw: bool = True,
+    labels=tuple(CHART_PERIODS),
+    standalone: bool = False,
+) -> list[ChartView]:
     end = hour + timedelta(hours=1)
     result = []
-    for label, hours, time_format, ticks in (
-        ("24h", 24, "%H:%M", 4),
-        ("7d", 24 * 7, "%m-%d", 7),
-    ):
+    for label in labels:
+        hours, time_format, ticks = CHART_PERIODS[label]
         start = end - timedelta(hours=hours)
         points = charts.bucket_series(latency, start=start, end=end, step=timedelta(hours=1))
         summary = charts.summarise(points)
@@ -632,14 +659,39 @@ def component_charts(name: str, latency: dict[datetime, float], hour: datetime) 
             ) % {"average": round(summary.average), "maximum": round(summary.maximum)}
         else:
             description = gettext("No measurements in this period.")
-        svg = charts.response_time_svg(
-            points,
-            start=start,
-            end=end,
-            title=title,
-            description=description,
-            time_format=time_format,
-            ticks=ticks,
+        svg = (
+            charts.response_time_svg(
+                points,
+                start=start,
+                end=end,
+                title=title,
+                description=description,
+                time_format=time_format,
+                ticks=ticks,
+                standalone=standalone,
+            )
+            if draw
+            else ""
         )
-        result.append(ChartView(label, svg, summary))
+        result.append(
+            ChartView(
+                label,
+                svg,
+                summary,
+                url=f"/components/{slug}/response-time-{label}.svg",
+                alt=f"{title}. {description}",
+            )
+        )
     return result
+
+
+def load_chart(component: Component, label: str, now: datetime | None = None) -> ChartView | None:
+    """One chart of a public component as a document of its own; None when it has no probes."""
+    now = now or timezone.now()
+    with_probes, latency, hour = chart_latency([component.pk], now)
+    if component.pk not in with_probes:
+        return None
+    name = pick(component.name, component.name_alt, uses_second_language())
+    return component_charts(
+        name, component.slug, latency.get(component.pk, {}), hour, labels=(label,), standalone=True
+    )[0]

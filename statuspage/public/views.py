@@ -85,6 +85,17 @@ def component_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+def component_chart(request: HttpRequest, slug: str, label: str) -> HttpResponse:
+    """One response-time chart of a component, as an SVG file: the front page shows it with
+    `<img loading="lazy">` rather than inline, so that closed charts cost the page nothing."""
+    component = get_object_or_404(Component, slug=slug, is_public=True)
+    chart = summary.load_chart(component, label)
+    if chart is None:
+        raise Http404("This component has no probes")
+    return HttpResponse(chart.svg, content_type="image/svg+xml; charset=utf-8")
+
+
+@require_GET
 def history(request: HttpRequest) -> HttpResponse:
     try:
         page = int(request.GET.get("page", "1"))

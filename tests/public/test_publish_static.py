@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from monitors.models import Probe
 from statuspage.public.caching import clear_public_cache
 from tests.public import worlds
 
@@ -22,6 +23,9 @@ def published(db, tmp_path) -> tuple[Path, dict]:
     clear_public_cache()
     with time_machine.travel(NOW, tick=False):
         world = worlds.busy(NOW)
+        # A probe, so that the front page has charts (files of their own, shown by <img>).
+        for name in ("bureau", "secret"):
+            Probe.objects.create(component=world["components"][name], name="health", kind="http")
         out = StringIO()
         call_command("publish_static", str(tmp_path / "site"), stdout=out)
     assert "Published version" in out.getvalue()
@@ -85,10 +89,13 @@ def test_it_writes_the_whole_public_site(published):
         "calendar/maintenance.ics",
         "badge.svg",
         "components/bureau/badge.svg",
+        "components/bureau/response-time-24h.svg",
+        "components/bureau/response-time-7d.svg",
         "static/public/status.css",
     ]
     missing = [name for name in expected if not (site / name).is_file()]
     assert not missing
+    assert not list(site.glob("components/risk-engine/*"))  # the internal component's probe
 
 
 def test_pages_are_in_both_languages(site):
