@@ -82,11 +82,11 @@ def recompute_statuses(now: datetime | None = None) -> list[StatusChange]:
     with transaction.atomic():
         current = {
             c.id: c
-            # of=self: the default ordering joins the (nullable) group, which PostgreSQL
-            # refuses to lock; only the component rows need it.
-            for c in Component.objects.select_for_update(of=("self",)).only(
-                "id", "status", "status_since", "status_cause_id", "is_public"
-            )
+            # Locked in primary-key order, so that concurrent recomputes never deadlock (the
+            # default ordering would also join the nullable group, which PostgreSQL refuses).
+            for c in Component.objects.select_for_update()
+            .order_by("pk")
+            .only("id", "status", "status_since", "status_cause_id", "is_public")
         }
         derived = rules.derive_statuses(gather_facts())
         for cid, result in derived.items():

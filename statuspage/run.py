@@ -92,6 +92,10 @@ def stop(processes: dict[str, subprocess.Popen]) -> None:
             process.kill()
 
 
+def stop_on_signal(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops everything the way Ctrl-C does
+
+
 def main() -> int:
     os.chdir(ROOT)
     port = os.environ.get("PORT", "8000")
@@ -100,7 +104,7 @@ def main() -> int:
     os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     prepare()
     processes: dict[str, subprocess.Popen] = {}
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    signal.signal(signal.SIGTERM, stop_on_signal)
     try:
         for name, argv in commands(port, vantage_point).items():
             processes[name] = subprocess.Popen(argv, cwd=ROOT)
