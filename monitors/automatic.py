@@ -30,6 +30,7 @@ from statuspage.models import (
     Maintenance,
     Origin,
 )
+from statuspage.recompute import lock_components
 
 LABELS = {
     rules.DEGRADED: ("degraded performance", "性能下降"),
@@ -84,16 +85,6 @@ def root_causes(
 
 
 # --- the database edge ---------------------------------------------------------------------------
-
-
-def lock_components() -> None:
-    """Take the lock `recompute_statuses` takes (same rows, same order), first: concurrent
-    recorders and the beat then decide about incidents one after the other."""
-    list(
-        Component.objects.select_for_update(of=("self",)).only(
-            "id", "status", "status_since", "status_cause_id", "is_public"
-        )
-    )
 
 
 def local_time(moment: datetime) -> str:

@@ -19,7 +19,7 @@ from monitors.models import Probe, ProbeResult, ProbeState, VantagePointProblem
 from monitors.rollups import add_to_rollups
 from statuspage import status as rules
 from statuspage.models import Component, Incident, Origin
-from statuspage.recompute import recompute_statuses
+from statuspage.recompute import lock_components, recompute_statuses
 
 try:
     from statuspage.subscriptions.staff import alert_staff
@@ -298,7 +298,7 @@ def lacks_open_incident(probe: Probe) -> bool:
 def on_probe_status_changed(probe: Probe, now: datetime) -> None:
     """Carry a probe's new status to its component, the public statuses and the automatic
     incidents."""
-    from monitors.automatic import lock_components, reconcile_automatic_incidents
+    from monitors.automatic import reconcile_automatic_incidents
 
     lock_components()
     auto_status = component_auto_status(probe.component_id)

@@ -74,20 +74,23 @@ def gather_facts() -> list[rules.ComponentFacts]:
     ]
 
 
+def lock_components() -> dict[int, Component]:
+    """Lock every component row for this transaction and return them by id. Whoever decides
+    about statuses takes this lock first, so concurrent deciders go one after the other; rows
+    are locked in primary-key order, so they never deadlock (the default ordering would also
+    join the nullable group, which PostgreSQL refuses to lock)."""
+    components = Component.objects.select_for_update().order_by("pk")
+    fields = ("id", "status", "status_since", "status_cause_id", "is_public")
+    return {c.id: c for c in components.only(*fields)}
+
+
 def recompute_statuses(now: datetime | None = None) -> list[StatusChange]:
     """Bring every component's stored status in line with its inputs; return what changed."""
     now = now or timezone.now()
     changes: list[StatusChange] = []
     touched = False
     with transaction.atomic():
-        current = {
-            c.id: c
-            # Locked in primary-key order, so that concurrent recomputes never deadlock (the
-            # default ordering would also join the nullable group, which PostgreSQL refuses).
-            for c in Component.objects.select_for_update()
-            .order_by("pk")
-            .only("id", "status", "status_since", "status_cause_id", "is_public")
-        }
+        current = lock_components()
         derived = rules.derive_statuses(gather_facts())
         for cid, result in derived.items():
             component = current[cid]
