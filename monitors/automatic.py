@@ -27,6 +27,7 @@ from statuspage.models import (
     Component,
     Incident,
     IncidentStatus,
+    InternalNote,
     Maintenance,
     Origin,
 )
@@ -91,14 +92,15 @@ def local_time(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def failure_lines(root: Component) -> tuple[list[str], list[str], datetime | None]:
-    """What failed, in English and Chinese, and since when: one line per failing probe."""
+def failure_lines(root: Component) -> tuple[list[str], datetime | None]:
+    """What failed, for staff (probe names, conditions, values seen and vantage points never
+    reach a public surface), and since when: one line per failing probe."""
     by_probe: dict[int, list[ProbeState]] = defaultdict(list)
     for state in ProbeState.objects.filter(
         probe__component=root, probe__is_enabled=True, is_down=True
     ).select_related("probe"):
         by_probe[state.probe_id].append(state)
-    english, chinese, since = [], [], None
+    lines, since = [], None
     for states in by_probe.values():
         first = states[0]
         points = ", ".join(sorted(s.vantage_point for s in states))
@@ -106,29 +108,41 @@ def failure_lines(root: Component) -> tuple[list[str], list[str], datetime | Non
         since = started if since is None else min(since, started)
         condition = first.failed_condition or "the check"
         seen = first.seen or "-"
-        english.append(
+        lines.append(
             f"- Probe `{first.probe.name}`: `{condition}` failed (value seen: `{seen}`), "
             f"from {points}."
         )
-        chinese.append(
-            f"- 探测 `{first.probe.name}`：`{condition}` 未通过（实际值：`{seen}`），"
-            f"检测点：{points}。"
+    return lines, since
+
+
+def record_failure_details(incident: Incident, root: Component, now: datetime) -> None:
+    """Keep what the probes saw on the incident, for staff only (an internal note)."""
+    lines, _ = failure_lines(root)
+    if lines:
+        InternalNote.objects.create(
+            incident=incident,
+            body="\n".join([f"Failing checks of {root.name}:", "", *lines]),
+            created_at=now,
         )
-    return english, chinese, since
+
+
+def named_dependents(root: Component, dependents: list[Component]) -> list[Component]:
+    """The dependents an incident's text may name: all of them in an internal incident (one
+    whose root cause is internal), only the public ones in a public incident."""
+    return [d for d in dependents if d.is_public or not root.is_public]
 
 
 def incident_text(root: Component, dependents: list[Component], reopening: bool) -> dict:
     """Title and first update (or flapping update) in English and Chinese."""
     english_label, chinese_label = LABELS.get(root.auto_status, LABELS[rules.PARTIAL])
     name_alt = root.name_alt or root.name
-    english, chinese, since = failure_lines(root)
+    _, since = failure_lines(root)
     since_text = local_time(since or timezone.now())
     intro_en = "is failing again" if reopening else "has a problem"
     intro_zh = "再次出现异常" if reopening else "出现异常"
-    body = [f"Our automatic checks show that **{root.name}** {intro_en} since {since_text}.", ""]
-    body_alt = [f"自动检测发现 **{name_alt}** 自 {since_text} 起{intro_zh}。", ""]
-    body += english or ["- The component's probes are failing."]
-    body_alt += chinese or ["- 该组件的探测未通过。"]
+    body = [f"Our automatic checks show that **{root.name}** {intro_en} since {since_text}."]
+    body_alt = [f"自动检测发现 **{name_alt}** 自 {since_text} 起{intro_zh}。"]
+    dependents = named_dependents(root, dependents)
     if dependents:
         names = ", ".join(d.name for d in dependents)
         names_alt = "、".join(d.name_alt or d.name for d in dependents)
@@ -159,7 +173,7 @@ def open_incident_for(
     text = incident_text(root, dependents, reopening=False)
     try:
         with transaction.atomic():
-            return actions.open_incident(
+            incident = actions.open_incident(
                 **text,
                 actor=None,
                 via=AuditEntry.Via.SYSTEM,
@@ -167,10 +181,15 @@ def open_incident_for(
                 components=affected_statuses(root, dependents),
                 origin=Origin.AUTOMATIC,
                 root_cause=root,
+                # An internal root cause makes an internal incident: its public dependents
+                # show as degraded "because of a supporting system", and nothing more.
+                is_public=root.is_public,
                 now=now,
             )
     except IntegrityError:
         return None
+    record_failure_details(incident, root, now)
+    return incident
 
 
 def last_monitoring_at(incident: Incident) -> datetime:
@@ -241,6 +260,7 @@ def reconcile_automatic_incidents(now: datetime) -> list[str]:
                 impact=rules.impact_for(root.auto_status),
                 **system,
             )
+            record_failure_details(incident, root, now)
             done.append(f"reopened {root.slug}")
         elif components_differ(incident, wanted) or incident.impact != rules.impact_for(
             root.auto_status
@@ -302,13 +322,30 @@ def fold_into_root_cause(
 ) -> None:
     """An incident opened for a component whose dependency turned out to be failing too (its
     probes confirmed a moment earlier): close it, pointing to the root cause's incident."""
+    name, name_alt = component.name, component.name_alt or component.name
+    if root.is_public or not component.is_public:
+        body = (
+            f"The problem with **{name}** is caused by **{root.name}**; "
+            "updates continue in the incident about it."
+        )
+        body_alt = (
+            f"**{name_alt}** 的问题由 **{root.name_alt or root.name}** 引起，"
+            "后续进展请关注关于它的事件。"
+        )
+    else:  # a public incident never names an internal component, nor points to its incident
+        body = (
+            f"The problem with **{name}** comes from a supporting system that we are working "
+            "on; the component's status on this page shows when it is fixed."
+        )
+        body_alt = (
+            f"**{name_alt}** 的问题源自后台支撑系统，我们正在处理；"
+            "修复后本页面上该组件的状态会随之更新。"
+        )
     actions.post_incident_update(
         incident,
         status=IncidentStatus.RESOLVED,
-        body=f"The problem with **{component.name}** is caused by **{root.name}**; "
-        "updates continue in the incident about it.",
-        body_alt=f"**{component.name_alt or component.name}** 的问题由 "
-        f"**{root.name_alt or root.name}** 引起，后续进展请关注关于它的事件。",
+        body=body,
+        body_alt=body_alt,
         components={link.component: rules.OPERATIONAL for link in incident.affected.all()},
         actor=None,
         via=AuditEntry.Via.SYSTEM,

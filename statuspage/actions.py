@@ -231,7 +231,9 @@ def open_incident(
             updated_at=now,
         )
         audit(actor, via, "incident.open", incident, None, incident_state(incident), now)
-        if is_public:
+        # An internal automatic incident still alerts staff (the outbox sends subscribers
+        # only what is public).
+        if is_public or origin == Origin.AUTOMATIC:
             record_event(
                 Event.Kind.INCIDENT_OPENED, now, notify, incident=incident, incident_update=update
             )

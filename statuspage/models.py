@@ -60,6 +60,37 @@ class MaintenanceStatus(models.TextChoices):
 ACTIVE_MAINTENANCE_STATUSES = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
 
 
+# --- what the public may see -------------------------------------------------------------------
+# Every public surface (pages, /api/v2, feeds, iCal, badges, the snapshot, emails, webhooks)
+# reads through these `public()` filters, so that "internal stays internal" is decided once.
+
+
+class ComponentQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(is_public=True)
+
+
+class IncidentQuerySet(models.QuerySet):
+    def public(self):
+        """Incidents published by staff. An automatic incident whose root cause is internal
+        is stored as internal; the root-cause test also keeps one out that was opened before
+        its root cause was made internal."""
+        return self.filter(is_public=True).exclude(root_cause__is_public=False)
+
+
+class MaintenanceQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(is_public=True)
+
+
+class IncidentComponentQuerySet(models.QuerySet):
+    def public(self):
+        """Links between a public incident and a public component."""
+        return self.filter(incident__is_public=True, component__is_public=True).exclude(
+            incident__root_cause__is_public=False
+        )
+
+
 class ComponentGroup(models.Model):
     name = models.CharField(max_length=100)
     name_alt = models.CharField(
@@ -116,6 +147,8 @@ class Component(models.Model):
     start_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ComponentQuerySet.as_manager()
 
     class Meta:
         ordering = ["group__position", "position", "name"]
@@ -197,6 +230,8 @@ class Incident(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    objects = IncidentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [
@@ -229,6 +264,8 @@ class IncidentComponent(models.Model):
     status = models.CharField(
         max_length=32, choices=ComponentStatus.choices, default=ComponentStatus.PARTIAL_OUTAGE
     )
+
+    objects = IncidentComponentQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -279,6 +316,8 @@ class Maintenance(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = MaintenanceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_at", "-id"]

@@ -36,6 +36,7 @@ from statuspage.models import (
     SiteState,
 )
 from statuspage.public.caching import public_cache
+from statuspage.public.visibility import internal_component_ids, public_affected_components
 
 RECENT_LIMIT = 50
 
@@ -110,9 +111,9 @@ def status_object(component_statuses: Iterable[str], open_incident_impacts: Iter
 
 def open_incident_impacts() -> list[str]:
     return list(
-        Incident.objects.filter(is_public=True, status__in=OPEN_INCIDENT_STATUSES).values_list(
-            "impact", flat=True
-        )
+        Incident.objects.public()
+        .filter(status__in=OPEN_INCIDENT_STATUSES)
+        .values_list("impact", flat=True)
     )
 
 
@@ -120,7 +121,7 @@ def open_incident_impacts() -> list[str]:
 
 
 def public_components() -> list[Component]:
-    return list(Component.objects.filter(is_public=True).order_by("group__position", "position"))
+    return list(Component.objects.public().order_by("group__position", "position"))
 
 
 def component_object(component: Component) -> dict:
@@ -184,7 +185,7 @@ def component_list(components: list[Component]) -> list[dict]:
 
 def incident_queryset() -> QuerySet[Incident]:
     """Public incidents with their updates and public affected components, prefetched."""
-    return Incident.objects.filter(is_public=True).prefetch_related(
+    return Incident.objects.public().prefetch_related(
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-id")),
         Prefetch(
             "affected",
@@ -195,19 +196,8 @@ def incident_queryset() -> QuerySet[Incident]:
     )
 
 
-def internal_component_ids() -> set[str]:
-    """Updates keep the components they touched as they were then: filter the internal ones."""
-    return {
-        str(pk) for pk in Component.objects.filter(is_public=False).values_list("pk", flat=True)
-    }
-
-
-def incident_update_object(update: IncidentUpdate, internal_ids: set[str]) -> dict:
-    affected = [
-        item
-        for item in update.affected_components or []
-        if str(item.get("code")) not in internal_ids
-    ]
+def incident_update_object(update: IncidentUpdate, internal_ids: frozenset[str]) -> dict:
+    affected = public_affected_components(update.affected_components, internal_ids)
     return {
         "id": str(update.pk),
         "incident_id": str(update.incident_id),
@@ -223,7 +213,7 @@ def incident_update_object(update: IncidentUpdate, internal_ids: set[str]) -> di
     }
 
 
-def incident_object(incident: Incident, internal_ids: set[str]) -> dict:
+def incident_object(incident: Incident, internal_ids: frozenset[str]) -> dict:
     components = [link.component for link in incident.affected.all()]
     return {
         "id": str(incident.pk),
@@ -248,14 +238,16 @@ def incident_object(incident: Incident, internal_ids: set[str]) -> dict:
 
 
 def maintenance_queryset() -> QuerySet[Maintenance]:
-    return Maintenance.objects.filter(
-        is_public=True, status__in=LISTED_MAINTENANCE_STATUSES
-    ).prefetch_related(
-        Prefetch("updates", queryset=MaintenanceUpdate.objects.order_by("-display_at", "-id")),
-        Prefetch(
-            "components",
-            queryset=Component.objects.filter(is_public=True).order_by("position", "name"),
-        ),
+    return (
+        Maintenance.objects.public()
+        .filter(status__in=LISTED_MAINTENANCE_STATUSES)
+        .prefetch_related(
+            Prefetch("updates", queryset=MaintenanceUpdate.objects.order_by("-display_at", "-id")),
+            Prefetch(
+                "components",
+                queryset=Component.objects.public().order_by("position", "name"),
+            ),
+        )
     )
 
 
@@ -347,7 +339,7 @@ def summary(request: HttpRequest) -> JsonResponse:
 @require_safe
 @public_cache(cors=True)
 def status(request: HttpRequest) -> JsonResponse:
-    statuses = Component.objects.filter(is_public=True).values_list("status", flat=True)
+    statuses = Component.objects.public().values_list("status", flat=True)
     return api_response(
         {
             "page": page_object(site_state()),

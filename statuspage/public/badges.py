@@ -73,10 +73,12 @@ class Badge:
 
 
 def page_badge_for() -> Badge:
-    statuses = Component.objects.filter(is_public=True).values_list("status", flat=True)
-    impacts = Incident.objects.filter(
-        is_public=True, status__in=OPEN_INCIDENT_STATUSES
-    ).values_list("impact", flat=True)
+    statuses = Component.objects.public().values_list("status", flat=True)
+    impacts = (
+        Incident.objects.public()
+        .filter(status__in=OPEN_INCIDENT_STATUSES)
+        .values_list("impact", flat=True)
+    )
     page = rules.page_status(statuses, impacts)
     return Badge("status", page["description"].lower(), INDICATOR_COLOURS[page["indicator"]])
 
@@ -102,7 +104,7 @@ def page_badge(request: HttpRequest) -> HttpResponse:
 @xframe_options_exempt
 @public_cache(cors=True)
 def component_badge(request: HttpRequest, slug: str) -> HttpResponse:
-    component = Component.objects.filter(slug=slug, is_public=True).first()
+    component = Component.objects.public().filter(slug=slug).first()
     if component is None:
         raise Http404("No such component")
     return svg_response(component_badge_for(component))

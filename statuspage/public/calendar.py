@@ -95,8 +95,9 @@ def calendar_text(now: datetime | None = None) -> str:
     now = now or timezone.now()
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
     maintenances = (
-        Maintenance.objects.filter(is_public=True, ends_at__gte=now - HISTORY)
-        .prefetch_related(Prefetch("components", queryset=Component.objects.filter(is_public=True)))
+        Maintenance.objects.public()
+        .filter(ends_at__gte=now - HISTORY)
+        .prefetch_related(Prefetch("components", queryset=Component.objects.public()))
         .order_by("starts_at", "id")
     )
     lines = [

@@ -32,9 +32,7 @@ MONTHS_PER_HISTORY_PAGE = 3
 def public_component_names(use_alt: bool) -> dict[int, str]:
     return {
         pk: pick(name, alt, use_alt)
-        for pk, name, alt in Component.objects.filter(is_public=True).values_list(
-            "id", "name", "name_alt"
-        )
+        for pk, name, alt in Component.objects.public().values_list("id", "name", "name_alt")
     }
 
 
@@ -92,9 +90,9 @@ def load_component(component: Component, now: datetime | None = None) -> Compone
     year_start = today - timedelta(days=364)
     rows = day_rows([component.pk], year_start).get(component.pk, {})
     incidents = list(
-        Incident.objects.filter(is_public=True, affected__component=component).order_by(
-            "-started_at", "-id"
-        )[:50]
+        Incident.objects.public()
+        .filter(affected__component=component)
+        .order_by("-started_at", "-id")[:50]
     )
     links = [
         (component.pk, i.pk, i.title, i.title_alt, i.started_at, i.resolved_at) for i in incidents
@@ -148,22 +146,25 @@ def load_history(page: int, now: datetime | None = None) -> HistoryPage:
 
     names = public_component_names(use_alt)
     incidents = list(
-        Incident.objects.filter(
-            is_public=True, started_at__gte=window_start, started_at__lt=window_end
-        ).order_by("-started_at", "-id")
+        Incident.objects.public()
+        .filter(started_at__gte=window_start, started_at__lt=window_end)
+        .order_by("-started_at", "-id")
     )
     incident_components: dict[int, list[str]] = defaultdict(list)
-    for incident_id, cid in IncidentComponent.objects.filter(
-        incident__is_public=True,
-        incident__started_at__gte=window_start,
-        incident__started_at__lt=window_end,
-    ).values_list("incident_id", "component_id"):
+    for incident_id, cid in (
+        IncidentComponent.objects.public()
+        .filter(
+            incident__started_at__gte=window_start,
+            incident__started_at__lt=window_end,
+        )
+        .values_list("incident_id", "component_id")
+    ):
         if cid in names:
             incident_components[incident_id].append(names[cid])
     maintenances = list(
-        Maintenance.objects.filter(
-            is_public=True, starts_at__gte=window_start, starts_at__lt=window_end
-        ).order_by("-starts_at", "-id")
+        Maintenance.objects.public()
+        .filter(starts_at__gte=window_start, starts_at__lt=window_end)
+        .order_by("-starts_at", "-id")
     )
     maintenance_components: dict[int, list[str]] = defaultdict(list)
     for maintenance_id, cid in Maintenance.components.through.objects.filter(
@@ -175,11 +176,10 @@ def load_history(page: int, now: datetime | None = None) -> HistoryPage:
             maintenance_components[maintenance_id].append(names[cid])
     # One query, so that the page costs the same whether or not there is older history.
     has_older = (
-        Incident.objects.filter(is_public=True, started_at__lt=window_start)
+        Incident.objects.public()
+        .filter(started_at__lt=window_start)
         .values_list("id")
-        .union(
-            Maintenance.objects.filter(is_public=True, starts_at__lt=window_start).values_list("id")
-        )
+        .union(Maintenance.objects.public().filter(starts_at__lt=window_start).values_list("id"))
         .exists()
     )
 

@@ -112,7 +112,7 @@ def maintenance_entry(maintenance: Maintenance) -> FeedEntry:
 
 
 def public_incidents() -> QuerySet[Incident]:
-    return Incident.objects.filter(is_public=True).prefetch_related(
+    return Incident.objects.public().prefetch_related(
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-id")),
         Prefetch(
             "affected",
@@ -124,9 +124,9 @@ def public_incidents() -> QuerySet[Incident]:
 
 
 def public_maintenances() -> QuerySet[Maintenance]:
-    return Maintenance.objects.filter(is_public=True).prefetch_related(
+    return Maintenance.objects.public().prefetch_related(
         Prefetch("updates", queryset=MaintenanceUpdate.objects.order_by("-display_at", "-id")),
-        Prefetch("components", queryset=Component.objects.filter(is_public=True)),
+        Prefetch("components", queryset=Component.objects.public()),
     )
 
 
@@ -195,7 +195,7 @@ class ComponentFeed(IncidentFeed):
     """The incidents and maintenance that touch one public component."""
 
     def get_object(self, request: HttpRequest, slug: str) -> Component:
-        component = Component.objects.filter(slug=slug, is_public=True).first()
+        component = Component.objects.public().filter(slug=slug).first()
         if component is None:
             raise Http404("No such component")
         return component

@@ -167,7 +167,7 @@ class SiteRenderer:
         and badges."""
         files: dict[str, bytes] = {}
         documents = list(DATA_PATHS)
-        for slug in Component.objects.filter(is_public=True).values_list("slug", flat=True):
+        for slug in Component.objects.public().values_list("slug", flat=True):
             documents += [
                 f"/feeds/components/{slug}.rss",
                 f"/feeds/components/{slug}.atom",

@@ -38,6 +38,7 @@ from statuspage.models import (
     MaintenanceStatus,
 )
 from statuspage.public import charts, selfcheck, uptime
+from statuspage.public.visibility import public_cause_name
 
 BAR_DAYS = 90
 RECENT_DAYS = 14
@@ -281,7 +282,7 @@ def _quiet_text(first: date, last: date, has_data: bool, uptime_text: str, langu
 def public_components() -> list[Component]:
     """Public components in display order, with their group and root cause (one query)."""
     return list(
-        Component.objects.filter(is_public=True)
+        Component.objects.public()
         .select_related("group", "status_cause")
         .order_by("group__position", "group__name", "group_id", "position", "name")
     )
@@ -346,7 +347,6 @@ def component_view(
         status_since=component.status_since,
         incidents_by_day=incidents_by_day,
     )
-    cause = component.status_cause
     return ComponentView(
         id=component.pk,
         slug=component.slug,
@@ -354,10 +354,7 @@ def component_view(
         description=component.description,
         status=component.status,
         status_since=component.status_since,
-        # An internal root cause stays unnamed: the public never sees internal components.
-        cause_name=pick(cause.name, cause.name_alt, use_alt)
-        if cause is not None and cause.is_public and component.status != rules.OPERATIONAL
-        else None,
+        cause_name=public_cause_name(component, use_alt),
         segments=segments,
         uptime=uptime.uptime_percent(segments),
     )
@@ -395,7 +392,7 @@ def update_views(updates, use_alt: bool) -> list[UpdateView]:
 def attach_updates(incidents: list[IncidentView], use_alt: bool, since: datetime) -> None:
     """Give each incident its timeline, newest first (one query for all of them)."""
     by_id = {i.id: i for i in incidents}
-    updates = IncidentUpdate.objects.filter(incident__is_public=True).filter(
+    updates = IncidentUpdate.objects.filter(incident_id__in=list(by_id)).filter(
         Q(incident__status__in=OPEN_INCIDENT_STATUSES) | Q(incident__resolved_at__gte=since)
     )
     for update in updates.order_by("-display_at", "-id"):
@@ -420,7 +417,7 @@ def load_page(now: datetime | None = None) -> PageSummary:
 
     # 3: public incidents that are open, recent, or touch the bars, with their components.
     incident_rows = list(
-        Incident.objects.filter(is_public=True)
+        Incident.objects.public()
         .filter(
             Q(status__in=OPEN_INCIDENT_STATUSES)
             | Q(resolved_at__gte=bar_start)
@@ -430,7 +427,7 @@ def load_page(now: datetime | None = None) -> PageSummary:
     )
     # 4
     links = list(
-        IncidentComponent.objects.filter(incident__is_public=True, component__is_public=True)
+        IncidentComponent.objects.public()
         .filter(
             Q(incident__status__in=OPEN_INCIDENT_STATUSES)
             | Q(incident__resolved_at__gte=bar_start)

@@ -58,7 +58,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
-    incident = get_object_or_404(Incident, pk=incident_id, is_public=True)
+    incident = get_object_or_404(Incident.objects.public(), pk=incident_id)
     return render(
         request, "public/incident.html", page_context(incident=detail_pages.load_incident(incident))
     )
@@ -66,7 +66,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_GET
 def maintenance_detail(request: HttpRequest, maintenance_id: int) -> HttpResponse:
-    maintenance = get_object_or_404(Maintenance, pk=maintenance_id, is_public=True)
+    maintenance = get_object_or_404(Maintenance.objects.public(), pk=maintenance_id)
     return render(
         request,
         "public/maintenance.html",
@@ -77,7 +77,7 @@ def maintenance_detail(request: HttpRequest, maintenance_id: int) -> HttpRespons
 @require_GET
 def component_detail(request: HttpRequest, slug: str) -> HttpResponse:
     component = get_object_or_404(
-        Component.objects.select_related("group", "status_cause"), slug=slug, is_public=True
+        Component.objects.public().select_related("group", "status_cause"), slug=slug
     )
     return render(
         request, "public/component.html", page_context(page=detail_pages.load_component(component))
@@ -88,7 +88,7 @@ def component_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def component_chart(request: HttpRequest, slug: str, label: str) -> HttpResponse:
     """One response-time chart of a component, as an SVG file: the front page shows it with
     `<img loading="lazy">` rather than inline, so that closed charts cost the page nothing."""
-    component = get_object_or_404(Component, slug=slug, is_public=True)
+    component = get_object_or_404(Component.objects.public(), slug=slug)
     chart = summary.load_chart(component, label)
     if chart is None:
         raise Http404("This component has no probes")

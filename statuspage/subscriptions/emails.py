@@ -82,9 +82,11 @@ def context_for(notification: Notification, language: str, to_staff: bool) -> di
             status_label=update.get_status_display() if update else incident.get_status_display(),
             body_text=body,
             body_html=render_markdown(body),
+            # Staff alerts name every component; subscribers only the public ones.
             components=[
                 pick(link.component.name, link.component.name_alt, language)
                 for link in incident.affected.select_related("component")
+                if to_staff or link.component.is_public
             ],
         )
         if to_staff:
@@ -106,7 +108,9 @@ def context_for(notification: Notification, language: str, to_staff: bool) -> di
             body_html=render_markdown(body),
             components=[
                 pick(name, name_alt, language)
-                for name, name_alt in maintenance.components.values_list("name", "name_alt")
+                for name, name_alt in maintenance.components.public().values_list(
+                    "name", "name_alt"
+                )
             ],
             reminder_minutes=settings.MAINTENANCE_REMINDER_MINUTES,
         )

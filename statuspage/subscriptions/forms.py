@@ -6,7 +6,7 @@ from statuspage.subscriptions.models import Language
 
 
 def public_components():
-    return Component.objects.filter(is_public=True).order_by("group__position", "position", "name")
+    return Component.objects.public().order_by("group__position", "position", "name")
 
 
 class SubscribeForm(forms.Form):

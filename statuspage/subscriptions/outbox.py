@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from statuspage.models import Event, Maintenance, MaintenanceStatus, Origin
+from statuspage.models import Component, Event, Incident, Maintenance, MaintenanceStatus, Origin
 from statuspage.subscriptions.models import Delivery, Notification, Subscriber
 
 FAN_OUT_BATCH = 1000
@@ -104,15 +104,28 @@ def keyset(queryset: QuerySet, fields: tuple[str, ...], size: int) -> Iterator[l
         last = rows[-1][0]
 
 
+def is_public(notification: Notification) -> bool:
+    """Whether subscribers may hear of it: what it is about passes the public filter."""
+    if notification.incident_id:
+        return Incident.objects.public().filter(pk=notification.incident_id).exists()
+    if notification.maintenance_id:
+        return Maintenance.objects.public().filter(pk=notification.maintenance_id).exists()
+    event = notification.event
+    if event is not None and event.component_id:
+        return Component.objects.public().filter(pk=event.component_id).exists()
+    return True
+
+
 def fan_out(notification: Notification, now: datetime) -> int:
     """Write one delivery per recipient of `notification`; return how many."""
     touched = component_ids(notification)
     count = 0
     channels = []
-    if notification.kind in EMAIL_KINDS:
-        channels.append((Subscriber.Kind.EMAIL, Delivery.Channel.EMAIL, "email"))
-    if notification.kind in WEBHOOK_KINDS:
-        channels.append((Subscriber.Kind.WEBHOOK, Delivery.Channel.WEBHOOK, "url"))
+    if is_public(notification):
+        if notification.kind in EMAIL_KINDS:
+            channels.append((Subscriber.Kind.EMAIL, Delivery.Channel.EMAIL, "email"))
+        if notification.kind in WEBHOOK_KINDS:
+            channels.append((Subscriber.Kind.WEBHOOK, Delivery.Channel.WEBHOOK, "url"))
     for subscriber_kind, channel, address_field in channels:
         queryset = recipients(subscriber_kind, touched)
         for rows in keyset(queryset, ("pk", address_field, "language"), FAN_OUT_BATCH):

@@ -18,6 +18,7 @@ from django.conf import settings
 
 from statuspage import status as rules
 from statuspage.models import Component, Incident, IncidentStatus, Maintenance
+from statuspage.public.visibility import internal_component_ids, public_affected_components
 from statuspage.subscriptions import links
 from statuspage.subscriptions.models import Delivery, Notification
 
@@ -33,7 +34,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def page_object() -> dict:
-    statuses = Component.objects.filter(is_public=True).values_list("status", flat=True)
+    statuses = Component.objects.public().values_list("status", flat=True)
     impacts = Incident.objects.filter(
         is_public=True,
         status__in=[
@@ -44,13 +45,14 @@ def page_object() -> dict:
     ).values_list("impact", flat=True)
     page = rules.page_status(list(statuses), list(impacts))
     return {
-        "id": "statuspage",
+        "id": settings.PAGE_ID,
         "status_indicator": page["indicator"],
         "status_description": page["description"],
     }
 
 
 def incident_object(incident: Incident) -> dict:
+    internal_ids = internal_component_ids()
     return {
         "id": str(incident.pk),
         "name": incident.title,
@@ -64,7 +66,9 @@ def incident_object(incident: Incident) -> dict:
         "shortlink": f"{settings.SITE_URL}/incidents/{incident.pk}",
         "components": [
             {"id": str(link.component_id), "name": link.component.name, "status": link.status}
-            for link in incident.affected.select_related("component")
+            for link in incident.affected.filter(component__is_public=True).select_related(
+                "component"
+            )
         ],
         "incident_updates": [
             {
@@ -75,7 +79,9 @@ def incident_object(incident: Incident) -> dict:
                 "created_at": iso(update.created_at),
                 "updated_at": iso(update.updated_at),
                 "display_at": iso(update.display_at),
-                "affected_components": update.affected_components,
+                "affected_components": public_affected_components(
+                    update.affected_components, internal_ids
+                ),
             }
             for update in incident.updates.order_by("-display_at", "-id")
         ],
@@ -98,7 +104,7 @@ def maintenance_object(maintenance: Maintenance) -> dict:
         "shortlink": f"{settings.SITE_URL}/maintenance/{maintenance.pk}",
         "components": [
             {"id": str(c.pk), "name": c.name, "status": c.status}
-            for c in maintenance.components.all()
+            for c in maintenance.components.public()
         ],
         "incident_updates": [
             {

@@ -76,9 +76,11 @@ def test_one_incident_names_the_root_cause_of_a_dependency_failure(
     }
     assert status_of(loans).status_cause_id == bureau.pk
     first = incident.updates.get()
-    assert "`[STATUS] == 200` failed (value seen: `503`)" in first.body
+    # What the probes saw is for staff: an internal note, never the public timeline.
+    assert "`[STATUS] == 200` failed (value seen: `503`)" in incident.notes.get().body
+    assert "503" not in first.body
     assert "Loan application" in first.body
-    assert "征信接口" in first.body_alt and "503" in first.body_alt
+    assert "征信接口" in first.body_alt and "503" not in first.body_alt
     assert incident.title_alt == "征信接口：严重中断"
 
 
@@ -262,3 +264,21 @@ def test_disabling_a_failing_probe_clears_its_component_at_the_next_beat(clock, 
     assert settle_automatic_incidents(clock.now()) == ["monitoring bureau"]
     assert status_of(probe.component).auto_status == "operational"
     assert settle_automatic_incidents(clock.now()) == ["resolved bureau"]
+
+
+def test_a_public_automatic_incident_names_no_internal_dependent_nor_probe_detail(
+    clock, make_component, make_probe
+):
+    bureau = make_component("credit-bureau", name="Credit bureau")
+    make_component("loan-application", name="Loan application", depends_on=[bureau])
+    make_component("risk-feed", name="Risk feed", is_public=False, depends_on=[bureau])
+    probe = make_probe(bureau, name="pboc-query")
+    fail(probe, clock, severity="major_outage")
+
+    incident = Incident.objects.get()
+    assert incident.is_public
+    body = incident.updates.get().body
+    assert "Loan application" in body
+    assert "Risk feed" not in body
+    assert "pboc-query" not in body and "[STATUS]" not in body
+    assert "pboc-query" in incident.notes.get().body

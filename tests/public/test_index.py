@@ -55,8 +55,9 @@ def test_it_never_names_an_internal_root_cause(lending):
     html = get("/")
     assert "Minor Service Outage" in html  # the limit engine is degraded through it
     assert "status-degraded_performance" in html
-    assert "Degraded because of" not in html
+    assert "Degraded because of a supporting system" in html
     assert SECRET not in html
+    assert "受后台支撑系统影响而性能下降" in get("/", "zh-hans")
 
 
 def test_it_shows_an_outage_with_its_incident_timeline(lending, frozen):
