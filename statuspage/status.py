@@ -140,6 +140,56 @@ def page_status(
     return {"indicator": indicator, "description": DESCRIPTIONS[indicator]}
 
 
+@dataclass(frozen=True)
+class OpenIncidentFacts:
+    """An open public incident as the page's story needs it."""
+
+    status: str  # investigating, identified or monitoring
+    impact: str
+    component_statuses: tuple[str, ...] = ()  # what its public components show now
+
+    @property
+    def is_recovering(self) -> bool:
+        """A fix is in and being watched: in `monitoring`, and nothing it names is failing."""
+        return self.status == "monitoring" and all(
+            s in (OPERATIONAL, MAINTENANCE) for s in self.component_statuses
+        )
+
+
+@dataclass(frozen=True)
+class PageStory:
+    """What the page as a whole says: Statuspage's indicator and description (the banner, and
+    the `status` of the JSON), and whether a fix is being watched."""
+
+    indicator: str
+    description: str
+    recovering: bool = False
+
+    @property
+    def tone(self) -> str:
+        """The banner's colour: the indicator, or `recovering` (calm) when nothing is wrong
+        now but a fix is being watched."""
+        return "recovering" if self.recovering else self.indicator
+
+
+def page_story(
+    component_statuses: Iterable[str], open_incidents: Iterable[OpenIncidentFacts]
+) -> PageStory:
+    """The one story the banner, the component list, the self-check and the incident cards
+    tell together (the README's "One story on the page").
+
+    The page is as bad as the worse of its components and its open incidents, except that an
+    incident in `monitoring` whose components all work again does not count as an outage: it
+    is told as "recovering" (a calm banner), which only shows when nothing else is wrong and
+    nothing is under maintenance.
+    """
+    incidents = list(open_incidents)
+    counted = [i.impact for i in incidents if not i.is_recovering]
+    indicator = page_indicator(component_statuses, counted)
+    recovering = indicator == "none" and any(i.is_recovering for i in incidents)
+    return PageStory(indicator, DESCRIPTIONS[indicator], recovering)
+
+
 def impact_for(status: str) -> str:
     """The incident impact that matches a component status (for automatic incidents)."""
     return {DEGRADED: "minor", PARTIAL: "major", MAJOR: "critical"}.get(status, "none")

@@ -12,7 +12,6 @@ component and incident ids they share a list or a namespace with.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.conf import settings
@@ -35,6 +34,7 @@ from statuspage.models import (
     MaintenanceUpdate,
     SiteState,
 )
+from statuspage.public import queries
 from statuspage.public.caching import public_cache
 from statuspage.public.visibility import internal_component_ids, public_affected_components
 
@@ -105,16 +105,8 @@ def site_state() -> SiteState:
     return SiteState.objects.filter(pk=1).first() or SiteState(pk=1)
 
 
-def status_object(component_statuses: Iterable[str], open_incident_impacts: Iterable[str]) -> dict:
-    return dict(rules.page_status(component_statuses, open_incident_impacts))
-
-
-def open_incident_impacts() -> list[str]:
-    return list(
-        Incident.objects.public()
-        .filter(status__in=OPEN_INCIDENT_STATUSES)
-        .values_list("impact", flat=True)
-    )
+def status_object(story: rules.PageStory) -> dict:
+    return {"indicator": story.indicator, "description": story.description}
 
 
 # --- components ---------------------------------------------------------------------------------
@@ -303,7 +295,9 @@ def summary_document() -> dict:
         "components": component_list(components),
         "incidents": [incident_object(i, internal) for i in incidents],
         "scheduled_maintenances": [maintenance_object(m) for m in maintenances],
-        "status": status_object((c.status for c in components), (i.impact for i in incidents)),
+        "status": status_object(
+            rules.page_story((c.status for c in components), queries.incident_facts(incidents))
+        ),
     }
 
 
@@ -339,12 +333,8 @@ def summary(request: HttpRequest) -> JsonResponse:
 @require_safe
 @public_cache(cors=True)
 def status(request: HttpRequest) -> JsonResponse:
-    statuses = Component.objects.public().values_list("status", flat=True)
     return api_response(
-        {
-            "page": page_object(site_state()),
-            "status": status_object(statuses, open_incident_impacts()),
-        }
+        {"page": page_object(site_state()), "status": status_object(queries.page_story())}
     )
 
 

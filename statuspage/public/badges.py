@@ -12,8 +12,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from statuspage import status as rules
-from statuspage.models import OPEN_INCIDENT_STATUSES, Component, Incident
+from statuspage.models import Component
 from statuspage.public.caching import public_cache
+from statuspage.public.queries import page_story
 
 # Colours dark enough for white text to meet WCAG AA (4.5:1) on each.
 COLOURS = {
@@ -73,14 +74,8 @@ class Badge:
 
 
 def page_badge_for() -> Badge:
-    statuses = Component.objects.public().values_list("status", flat=True)
-    impacts = (
-        Incident.objects.public()
-        .filter(status__in=OPEN_INCIDENT_STATUSES)
-        .values_list("impact", flat=True)
-    )
-    page = rules.page_status(statuses, impacts)
-    return Badge("status", page["description"].lower(), INDICATOR_COLOURS[page["indicator"]])
+    story = page_story()
+    return Badge("status", story.description.lower(), INDICATOR_COLOURS[story.indicator])
 
 
 def component_badge_for(component: Component) -> Badge:

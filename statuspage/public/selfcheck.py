@@ -1,9 +1,8 @@
 """The "is it me or the system?" panel's rule, as a plain function over plain data.
 
-For one journey (something a borrower does, and the components it needs): it is affected when
-one of its components fails, and names the open incident on that component or on its root
-cause; it is under maintenance (until the end of the window) when a component is in announced
-maintenance; otherwise it works, and the next planned maintenance that will touch it is named.
+For one journey (something a borrower does, and the components it needs): affected, under
+maintenance, recovering, or working, naming every open incident and active maintenance on it
+(see `journey_state`); a working journey names the next planned maintenance that will touch it.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from statuspage import status as rules
 WORKS = "works"
 AFFECTED = "affected"
 MAINTENANCE = "maintenance"
+RECOVERING = "recovering"
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class OpenIncident:
     id: int
     started_at: datetime
     component_ids: frozenset[int]
+    status: str = "investigating"
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,11 @@ class Window:
 @dataclass(frozen=True)
 class JourneyState:
     state: str
+    status: str = rules.OPERATIONAL  # the worst status of its components: the icon
     since: datetime | None = None
     until: datetime | None = None
-    incident_id: int | None = None
+    incident_ids: tuple[int, ...] = ()  # every open incident on it, oldest first
+    maintenance_ids: tuple[int, ...] = ()  # every active window on it
     planned_id: int | None = None
 
 
@@ -59,32 +62,51 @@ def journey_state(
     open_incidents: Iterable[OpenIncident],
     windows: Iterable[Window],
 ) -> JourneyState:
-    """Where one journey stands. `uses` are the ids of the components it needs; ids missing
-    from `components` (internal-only ones) are left out, so that the panel never says more
-    than the rest of the public page."""
+    """Where one journey stands, naming every cause. `uses` are the ids of the components it
+    needs; ids missing from `components` (internal-only ones) are left out, so that the panel
+    never says more than the rest of the public page.
+
+    It is affected when one of its components fails (the icon follows the worst), or when an
+    open incident names one of them; under maintenance when one is in announced maintenance;
+    recovering when the only incidents on it are in `monitoring` with its components working
+    (the banner's "recovering", see `statuspage.status.page_story`); otherwise it works. The
+    incidents listed are those on its components or on their root causes.
+    """
     uses = {cid for cid in uses if cid in components}
     windows = list(windows)
     failing = [components[cid] for cid in uses if components[cid].status in rules.FAILING]
+    suspects = uses | {c.cause_id for c in failing if c.cause_id is not None}
+    incidents = sorted(
+        (i for i in open_incidents if suspects & i.component_ids),
+        key=lambda i: (i.started_at, i.id),
+    )
+    incident_ids = tuple(i.id for i in incidents)
+    active = [w for w in windows if w.is_active and uses & w.component_ids]
+    maintenance_ids = tuple(w.id for w in sorted(active, key=lambda w: (w.starts_at, w.id)))
+    worst = rules.worst(components[cid].status for cid in uses)
     if failing:
-        suspects = {cid for cid in uses if components[cid].status in rules.FAILING} | {
-            c.cause_id for c in failing if c.cause_id is not None
-        }
-        incident = next(
-            (
-                i
-                for i in sorted(open_incidents, key=lambda i: (i.started_at, i.id))
-                if suspects & i.component_ids
-            ),
-            None,
-        )
         return JourneyState(
             AFFECTED,
+            worst,
             since=min(c.since for c in failing),
-            incident_id=incident.id if incident else None,
+            incident_ids=incident_ids,
+            maintenance_ids=maintenance_ids,
         )
-    if any(components[cid].status == rules.MAINTENANCE for cid in uses):
-        active = [w for w in windows if w.is_active and uses & w.component_ids]
-        return JourneyState(MAINTENANCE, until=max((w.ends_at for w in active), default=None))
+    if worst == rules.MAINTENANCE:
+        return JourneyState(
+            MAINTENANCE,
+            worst,
+            until=max((w.ends_at for w in active), default=None),
+            incident_ids=incident_ids,
+            maintenance_ids=maintenance_ids,
+        )
+    if incidents:
+        if all(i.status == "monitoring" for i in incidents):
+            return JourneyState(RECOVERING, worst, incident_ids=incident_ids)
+        # Staff declared a problem on a component that still shows as working.
+        return JourneyState(
+            AFFECTED, rules.DEGRADED, since=incidents[0].started_at, incident_ids=incident_ids
+        )
     planned = min(
         (w for w in windows if not w.is_active and uses & w.component_ids),
         key=lambda w: (w.starts_at, w.id),

@@ -178,17 +178,18 @@ class JourneyView:
     """One line of the "is it me or the system?" panel."""
 
     name: str
-    state: str  # "works", "affected" or "maintenance"
+    state: str  # "works", "affected", "maintenance" or "recovering"
+    status: str = rules.OPERATIONAL  # the worst of its components: the icon
     since: datetime | None = None
     until: datetime | None = None
-    incident: IncidentView | None = None
+    incidents: list[IncidentView] = field(default_factory=list)
+    maintenances: list[MaintenanceView] = field(default_factory=list)
     planned: MaintenanceView | None = None  # upcoming maintenance that will touch it
 
 
 @dataclass
 class PageSummary:
-    indicator: str
-    description: str
+    story: rules.PageStory
     groups: list[GroupView]
     active_incidents: list[IncidentView]
     recent_incidents: list[IncidentView]
@@ -197,8 +198,18 @@ class PageSummary:
     journeys: list[JourneyView]
 
     @property
+    def indicator(self) -> str:
+        return self.story.indicator
+
+    @property
     def journeys_all_work(self) -> bool:
         return all(j.state == "works" for j in self.journeys)
+
+    @property
+    def journeys_recovering(self) -> bool:
+        """Nothing fails, but a fix is being watched on some journey."""
+        states = {j.state for j in self.journeys}
+        return "recovering" in states and states <= {"works", "recovering"}
 
     @property
     def components(self) -> list[ComponentView]:
@@ -479,10 +490,11 @@ def load_page(now: datetime | None = None) -> PageSummary:
 
     # 8: maintenance in progress or to come, with the public components it touches.
     maintenances = list(
-        Maintenance.objects.filter(
-            is_public=True,
+        Maintenance.objects.public()
+        .filter(
             status__in=(MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES),
-        ).order_by("starts_at", "id")
+        )
+        .order_by("starts_at", "id")
     )
     # 9
     maintenance_links: dict[int, list[int]] = defaultdict(list)
@@ -509,12 +521,18 @@ def load_page(now: datetime | None = None) -> PageSummary:
         use_alt,
     )
 
-    status = rules.page_status(
-        [c.status for c in components], [i.impact for i in incident_rows if i.is_open]
+    story = rules.page_story(
+        [c.status for c in components],
+        [
+            rules.OpenIncidentFacts(
+                i.status, i.impact, tuple(by_id[c].status for c in components_of_incident[i.pk])
+            )
+            for i in incident_rows
+            if i.is_open
+        ],
     )
     return PageSummary(
-        indicator=status["indicator"],
-        description=status["description"],
+        story=story,
         groups=groups,
         active_incidents=active,
         recent_incidents=recent,
@@ -546,7 +564,9 @@ def journey_views(
         for cid, c in components.items()
     }
     open_incidents = [
-        selfcheck.OpenIncident(i.pk, i.started_at, frozenset(components_of_incident[i.pk]))
+        selfcheck.OpenIncident(
+            i.pk, i.started_at, frozenset(components_of_incident[i.pk]), i.status
+        )
         for i in incident_rows
         if i.is_open
     ]
@@ -569,9 +589,11 @@ def journey_views(
             JourneyView(
                 name=pick(journey.name, journey.name_alt, use_alt),
                 state=state.state,
+                status=state.status,
                 since=state.since,
                 until=state.until,
-                incident=incident_by_id.get(state.incident_id),
+                incidents=[incident_by_id[i] for i in state.incident_ids],
+                maintenances=[maintenance_by_id[m] for m in state.maintenance_ids],
                 planned=maintenance_by_id.get(state.planned_id),
             )
         )

@@ -201,9 +201,8 @@ def create_due_reminders(now: datetime) -> list[Notification]:
     """Reminders for public scheduled maintenance starting within MAINTENANCE_REMINDER_MINUTES,
     once per (maintenance, start time): a moved window gets a new reminder."""
     lead = timedelta(minutes=settings.MAINTENANCE_REMINDER_MINUTES)
-    due = Maintenance.objects.filter(
+    due = Maintenance.objects.public().filter(
         status=MaintenanceStatus.SCHEDULED,
-        is_public=True,
         starts_at__gt=now,
         starts_at__lte=now + lead,
     )

@@ -16,8 +16,8 @@ from datetime import datetime
 import requests
 from django.conf import settings
 
-from statuspage import status as rules
-from statuspage.models import Component, Incident, IncidentStatus, Maintenance
+from statuspage.models import Incident, Maintenance
+from statuspage.public.queries import page_story
 from statuspage.public.visibility import internal_component_ids, public_affected_components
 from statuspage.subscriptions import links
 from statuspage.subscriptions.models import Delivery, Notification
@@ -34,20 +34,11 @@ def iso(value: datetime | None) -> str | None:
 
 
 def page_object() -> dict:
-    statuses = Component.objects.public().values_list("status", flat=True)
-    impacts = Incident.objects.filter(
-        is_public=True,
-        status__in=[
-            IncidentStatus.INVESTIGATING,
-            IncidentStatus.IDENTIFIED,
-            IncidentStatus.MONITORING,
-        ],
-    ).values_list("impact", flat=True)
-    page = rules.page_status(list(statuses), list(impacts))
+    story = page_story()
     return {
         "id": settings.PAGE_ID,
-        "status_indicator": page["indicator"],
-        "status_description": page["description"],
+        "status_indicator": story.indicator,
+        "status_description": story.description,
     }
 
 

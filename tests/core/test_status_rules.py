@@ -166,3 +166,57 @@ def test_worst_and_impact_helpers():
         "major",
         "critical",
     ]
+
+
+def facts(status, impact, *component_statuses):
+    from statuspage.status import OpenIncidentFacts
+
+    return OpenIncidentFacts(status, impact, component_statuses)
+
+
+@pytest.mark.parametrize(
+    "components, incidents, indicator, tone",
+    [
+        # Nothing wrong.
+        (["operational"], [], "none", "none"),
+        # A fix being watched, its components working: calm, not an outage.
+        (["operational"], [facts("monitoring", "critical", "operational")], "none", "recovering"),
+        # ... even when the incident names no public component.
+        (["operational"], [facts("monitoring", "major")], "none", "recovering"),
+        # Monitoring while a component it names still fails: still the outage.
+        (
+            ["partial_outage"],
+            [facts("monitoring", "critical", "partial_outage")],
+            "critical",
+            "critical",
+        ),
+        # Recovering on one incident, another still investigated: the worse story wins.
+        (
+            ["operational", "operational"],
+            [
+                facts("monitoring", "critical", "operational"),
+                facts("investigating", "minor", "operational"),
+            ],
+            "minor",
+            "minor",
+        ),
+        # A component failing with no incident yet: the component's status speaks.
+        (["major_outage"], [facts("monitoring", "minor", "operational")], "critical", "critical"),
+        # Maintenance with a recovering incident: the page says maintenance.
+        (
+            ["under_maintenance"],
+            [facts("monitoring", "major", "under_maintenance")],
+            "maintenance",
+            "maintenance",
+        ),
+        (["under_maintenance"], [], "maintenance", "maintenance"),
+        # An investigated incident on working components counts with its impact.
+        (["operational"], [facts("identified", "major", "operational")], "major", "major"),
+    ],
+)
+def test_the_page_tells_one_story(components, incidents, indicator, tone):
+    from statuspage.status import DESCRIPTIONS, page_story
+
+    story = page_story(components, incidents)
+    assert (story.indicator, story.tone) == (indicator, tone)
+    assert story.description == DESCRIPTIONS[indicator]

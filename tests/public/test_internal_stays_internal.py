@@ -33,7 +33,7 @@ def leaks(text: str) -> list[str]:
 
 
 @pytest.fixture
-def world(clock, make_component, make_probe, subscribe, smtp, receiver):  # noqa: F811
+def world(clock, make_component, make_probe, subscribe, smtp, receiver):
     internal = make_component(
         INTERNAL_SLUG, name=INTERNAL_NAME, name_alt=INTERNAL_NAME_ALT, is_public=False
     )

@@ -1,0 +1,48 @@
+"""Reads that several public surfaces share, so that they tell the same story."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from statuspage import status as rules
+from statuspage.models import OPEN_INCIDENT_STATUSES, Component, Incident, IncidentComponent
+
+
+def incident_facts(incidents: Iterable[Incident]) -> list[rules.OpenIncidentFacts]:
+    """The story's view of open public incidents whose `affected` links (public components,
+    with the component) are prefetched or cheap to read."""
+    return [
+        rules.OpenIncidentFacts(
+            incident.status,
+            incident.impact,
+            tuple(link.component.status for link in incident.affected.all()),
+        )
+        for incident in incidents
+    ]
+
+
+def open_incident_facts() -> list[rules.OpenIncidentFacts]:
+    """Every open public incident with what its public components show now (two queries)."""
+    incidents = list(
+        Incident.objects.public()
+        .filter(status__in=OPEN_INCIDENT_STATUSES)
+        .values_list("pk", "status", "impact")
+    )
+    statuses: dict[int, list[str]] = defaultdict(list)
+    for incident_id, status in (
+        IncidentComponent.objects.public()
+        .filter(incident_id__in=[pk for pk, _, _ in incidents])
+        .values_list("incident_id", "component__status")
+    ):
+        statuses[incident_id].append(status)
+    return [
+        rules.OpenIncidentFacts(status, impact, tuple(statuses[pk]))
+        for pk, status, impact in incidents
+    ]
+
+
+def page_story() -> rules.PageStory:
+    """The page's story from the database (three queries)."""
+    statuses = Component.objects.public().values_list("status", flat=True)
+    return rules.page_story(list(statuses), open_incident_facts())
