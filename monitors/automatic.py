@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from monitors import incident_texts as texts
 from monitors.models import ProbeState
 from statuspage import actions
 from statuspage import status as rules
@@ -29,16 +29,10 @@ from statuspage.models import (
     IncidentStatus,
     InternalNote,
     Maintenance,
+    MaintenanceStatus,
     Origin,
 )
 from statuspage.recompute import lock_components
-
-LABELS = {
-    rules.DEGRADED: ("degraded performance", "性能下降"),
-    rules.PARTIAL: ("partial outage", "部分中断"),
-    rules.MAJOR: ("major outage", "严重中断"),
-}
-
 
 # --- the pure rule -------------------------------------------------------------------------------
 
@@ -88,10 +82,6 @@ def root_causes(
 # --- the database edge ---------------------------------------------------------------------------
 
 
-def local_time(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def failure_lines(root: Component) -> tuple[list[str], datetime | None]:
     """What failed, for staff (probe names, conditions, values seen and vantage points never
     reach a public surface), and since when: one line per failing probe."""
@@ -132,30 +122,35 @@ def named_dependents(root: Component, dependents: list[Component]) -> list[Compo
     return [d for d in dependents if d.is_public or not root.is_public]
 
 
-def incident_text(root: Component, dependents: list[Component], reopening: bool) -> dict:
-    """Title and first update (or flapping update) in English and Chinese."""
-    english_label, chinese_label = LABELS.get(root.auto_status, LABELS[rules.PARTIAL])
-    name_alt = root.name_alt or root.name
+def incident_text(
+    root: Component, dependents: list[Component], now: datetime, reopening: bool
+) -> dict:
+    """Title and first update (or the update that reopens it), in both languages."""
     _, since = failure_lines(root)
-    since_text = local_time(since or timezone.now())
-    intro_en = "is failing again" if reopening else "has a problem"
-    intro_zh = "再次出现异常" if reopening else "出现异常"
-    body = [f"Our automatic checks show that **{root.name}** {intro_en} since {since_text}."]
-    body_alt = [f"自动检测发现 **{name_alt}** 自 {since_text} 起{intro_zh}。"]
-    dependents = named_dependents(root, dependents)
-    if dependents:
-        names = ", ".join(d.name for d in dependents)
-        names_alt = "、".join(d.name_alt or d.name for d in dependents)
-        body += ["", f"Also affected, because of {root.name}: {names}."]
-        body_alt += ["", f"受其影响的还有：{names_alt}。"]
-    body += ["", "We are investigating."]
-    body_alt += ["", "我们正在调查。"]
-    return {
-        "title": f"{root.name}: {english_label}",
-        "title_alt": f"{name_alt}：{chinese_label}",
-        "body": "\n".join(body),
-        "body_alt": "\n".join(body_alt),
-    }
+    title, title_alt = texts.title(root)
+    body, body_alt = texts.opened(
+        root,
+        named_dependents(root, dependents),
+        since or now,
+        reopening=reopening,
+        overran=None if reopening else overrun_window(root, now),
+    )
+    return {"title": title, "title_alt": title_alt, "body": body, "body_alt": body_alt}
+
+
+def overrun_window(root: Component, now: datetime) -> Maintenance | None:
+    """The announced window on `root` that ended within the last hour: a failure right after
+    it is the work overrunning it."""
+    return (
+        Maintenance.objects.filter(
+            components=root,
+            status__in=(MaintenanceStatus.COMPLETED, *ACTIVE_MAINTENANCE_STATUSES),
+            ends_at__lte=now,
+            ends_at__gte=now - timedelta(hours=1),
+        )
+        .order_by("-ends_at")
+        .first()
+    )
 
 
 def affected_statuses(root: Component, dependents: list[Component]) -> dict[Component, str]:
@@ -170,7 +165,7 @@ def open_incident_for(
 ) -> Incident | None:
     """Open the automatic incident naming `root`; None when one is already open (the partial
     unique constraint on Incident decides, not this check)."""
-    text = incident_text(root, dependents, reopening=False)
+    text = incident_text(root, dependents, now, reopening=False)
     try:
         with transaction.atomic():
             incident = actions.open_incident(
@@ -250,7 +245,8 @@ def reconcile_automatic_incidents(now: datetime) -> list[str]:
             continue
         wanted = affected_statuses(root, dependents)
         if incident.status == IncidentStatus.MONITORING:
-            text = incident_text(root, dependents, reopening=True)
+            text = incident_text(root, dependents, now, reopening=True)
+            notify = may_notify_escalation(incident, now)
             actions.post_incident_update(
                 incident,
                 status=IncidentStatus.INVESTIGATING,
@@ -258,16 +254,17 @@ def reconcile_automatic_incidents(now: datetime) -> list[str]:
                 body_alt=text["body_alt"],
                 components=wanted,
                 impact=rules.impact_for(root.auto_status),
+                notify=notify,
                 **system,
             )
+            if notify:
+                Incident.objects.filter(pk=incident.pk).update(escalation_notified_at=now)
             record_failure_details(incident, root, now)
             done.append(f"reopened {root.slug}")
         elif components_differ(incident, wanted) or incident.impact != rules.impact_for(
             root.auto_status
         ):
-            actions.edit_incident(
-                incident, components=wanted, impact=rules.impact_for(root.auto_status), **system
-            )
+            tell_change(incident, root, dependents, wanted, now)
             done.append(f"updated {root.slug}")
     caused_by = {dep: root_id for root_id, deps in roots.items() for dep in deps}
     for root_id, incident in open_incidents.items():
@@ -279,16 +276,14 @@ def reconcile_automatic_incidents(now: datetime) -> list[str]:
                 fold_into_root_cause(incident, root, components[caused_by[root_id]], now)
                 done.append(f"folded {root.slug}")
             continue  # still failing (perhaps under maintenance)
-        name_alt = root.name_alt or root.name
         if incident.status in (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED):
             taken_over = incident.taken_over_at is not None
+            body, body_alt = texts.working_again(root, now)
             actions.post_incident_update(
                 incident,
                 status=IncidentStatus.MONITORING,
-                body=f"Our automatic checks show **{root.name}** working again since "
-                f"{local_time(now)}. We are monitoring the recovery.",
-                body_alt=f"自动检测显示 **{name_alt}** 已于 {local_time(now)} 恢复正常，"
-                "我们正在持续观察。",
+                body=body,
+                body_alt=body_alt,
                 # Staff who took the incident over decide what the components show.
                 components=None
                 if taken_over
@@ -304,14 +299,9 @@ def reconcile_automatic_incidents(now: datetime) -> list[str]:
             and incident.taken_over_at is None
             and now - last_monitoring_at(incident) >= quiet
         ):
-            minutes = round(quiet.total_seconds() / 60)
+            body, body_alt = texts.resolved(root, round(quiet.total_seconds() / 60))
             actions.post_incident_update(
-                incident,
-                status=IncidentStatus.RESOLVED,
-                body=f"**{root.name}** has worked normally for {minutes} minutes. "
-                "This incident is resolved.",
-                body_alt=f"**{name_alt}** 已连续 {minutes} 分钟运行正常，本次事件已解决。",
-                **system,
+                incident, status=IncidentStatus.RESOLVED, body=body, body_alt=body_alt, **system
             )
             done.append(f"resolved {root.slug}")
     return done
@@ -322,25 +312,7 @@ def fold_into_root_cause(
 ) -> None:
     """An incident opened for a component whose dependency turned out to be failing too (its
     probes confirmed a moment earlier): close it, pointing to the root cause's incident."""
-    name, name_alt = component.name, component.name_alt or component.name
-    if root.is_public or not component.is_public:
-        body = (
-            f"The problem with **{name}** is caused by **{root.name}**; "
-            "updates continue in the incident about it."
-        )
-        body_alt = (
-            f"**{name_alt}** 的问题由 **{root.name_alt or root.name}** 引起，"
-            "后续进展请关注关于它的事件。"
-        )
-    else:  # a public incident never names an internal component, nor points to its incident
-        body = (
-            f"The problem with **{name}** comes from a supporting system that we are working "
-            "on; the component's status on this page shows when it is fixed."
-        )
-        body_alt = (
-            f"**{name_alt}** 的问题源自后台支撑系统，我们正在处理；"
-            "修复后本页面上该组件的状态会随之更新。"
-        )
+    body, body_alt = texts.folded(component, root)
     actions.post_incident_update(
         incident,
         status=IncidentStatus.RESOLVED,
@@ -351,6 +323,47 @@ def fold_into_root_cause(
         via=AuditEntry.Via.SYSTEM,
         now=now,
     )
+
+
+def may_notify_escalation(incident: Incident, now: datetime) -> bool:
+    """Whether subscribers may hear of this incident getting worse (or failing again) now:
+    at most once per ESCALATION_NOTIFY_MINUTES, so that flapping does not flood them."""
+    last = incident.escalation_notified_at
+    return last is None or now >= last + timedelta(minutes=settings.ESCALATION_NOTIFY_MINUTES)
+
+
+def tell_change(
+    incident: Incident,
+    root: Component,
+    dependents: list[Component],
+    wanted: Mapping[Component, str],
+    now: datetime,
+) -> None:
+    """The root cause got worse or better, or the incident's scope changed: the title, the
+    impact and the components follow, and the timeline says so in plain words. Subscribers
+    hear of an escalation at most once per ESCALATION_NOTIFY_MINUTES, so that flapping
+    does not flood them; an improvement is posted quietly."""
+    impact = rules.impact_for(root.auto_status)
+    before = set(incident.affected.values_list("component_id", flat=True))
+    added = [c for c in named_dependents(root, dependents) if c.pk not in before]
+    worse = rules.IMPACT_SEVERITY[impact] > rules.IMPACT_SEVERITY[incident.impact] or bool(added)
+    notify = worse and may_notify_escalation(incident, now)
+    title, title_alt = texts.title(root)
+    system = {"actor": None, "via": AuditEntry.Via.SYSTEM, "now": now}
+    actions.edit_incident(incident, title=title, title_alt=title_alt, **system)
+    body, body_alt = texts.changed(root, dependents, added, worse, now)
+    actions.post_incident_update(
+        incident,
+        status=incident.status,
+        body=body,
+        body_alt=body_alt,
+        components=wanted,
+        impact=impact,
+        notify=notify,
+        **system,
+    )
+    if notify:
+        Incident.objects.filter(pk=incident.pk).update(escalation_notified_at=now)
 
 
 def settle_automatic_incidents(now: datetime) -> list[str]:

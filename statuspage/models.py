@@ -222,6 +222,9 @@ class Incident(models.Model):
     )
     # Staff took an automatic incident over: it is never auto-edited again except for recovery.
     taken_over_at = models.DateTimeField(null=True, blank=True)
+    # Automatic incidents: when subscribers were last told of an escalation (they are told at
+    # most once per ESCALATION_NOTIFY_MINUTES).
+    escalation_notified_at = models.DateTimeField(null=True, blank=True)
     postmortem = models.TextField(blank=True)
     postmortem_published_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)

@@ -289,6 +289,8 @@ PROBE_DISPATCH_BATCH = env_int("PROBE_DISPATCH_BATCH", 5000, minimum=1)
 PROBE_MAX_TIMEOUT_SECONDS = env_int("PROBE_MAX_TIMEOUT_SECONDS", 60, minimum=1)
 PROBE_DEADLINE_MARGIN_SECONDS = env_int("PROBE_DEADLINE_MARGIN_SECONDS", 5, minimum=1)
 AUTO_RESOLVE_QUIET_SECONDS = env_int("AUTO_RESOLVE_QUIET_SECONDS", 600, minimum=0)
+# Subscribers hear of an automatic incident's escalation at most once per this many minutes.
+ESCALATION_NOTIFY_MINUTES = env_int("ESCALATION_NOTIFY_MINUTES", 15, minimum=0)
 ROLLUP_RETENTION_DAYS = env_int("ROLLUP_RETENTION_DAYS", 400, minimum=400)
 # Celery's Django fixup closes a worker thread's database connection around every task unless
 # this is set (then only every this many tasks): a probe run would pay a new PostgreSQL

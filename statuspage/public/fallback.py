@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import get_language_from_request
 
@@ -29,6 +29,7 @@ from statuspage.public.snapshot import (
     page_file,
     read_meta,
 )
+from statuspage.times import moment as moment_text
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 CONTENT_TYPES = {
@@ -74,13 +75,18 @@ def choose_file(root: Path, path: str, language: str) -> Path | None:
     return None
 
 
+def moment_in(value: datetime, language: str) -> str:
+    with translation.override(language):
+        return moment_text(value)
+
+
 def notice_html(generated_at: datetime | None, language: str) -> bytes:
     if generated_at is None:
         when = format_html("{}", "?")
     else:
         local = timezone.localtime(generated_at)
         when = format_html(
-            '<time datetime="{}">{}</time>', local.isoformat(), local.strftime("%Y-%m-%d %H:%M %Z")
+            '<time datetime="{}">{}</time>', local.isoformat(), moment_in(local, language)
         )
     text = NOTICES.get(language, NOTICES["en"])
     message = format_html(text.replace("{}", "{when}"), when=when)

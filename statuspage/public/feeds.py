@@ -32,6 +32,7 @@ from statuspage.models import (
     MaintenanceUpdate,
 )
 from statuspage.public.caching import public_cache
+from statuspage.times import moment as moment_text
 
 FEED_LIMIT = 50
 
@@ -53,7 +54,7 @@ def entry_time(moment: datetime) -> str:
     return format_html(
         '<time datetime="{}">{}</time>',
         local.isoformat(),
-        local.strftime("%Y-%m-%d %H:%M %Z"),
+        moment_text(moment),
     )
 
 

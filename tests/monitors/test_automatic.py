@@ -282,3 +282,77 @@ def test_a_public_automatic_incident_names_no_internal_dependent_nor_probe_detai
     assert "Risk feed" not in body
     assert "pboc-query" not in body and "[STATUS]" not in body
     assert "pboc-query" in incident.notes.get().body
+
+
+def test_an_escalation_is_told_in_the_timeline_and_the_title_follows(
+    clock, make_component, make_probe
+):
+    bureau = make_component("credit-bureau", name="Credit bureau", name_alt="征信接口")
+    probe = make_probe(bureau)
+    fail(probe, clock, severity="partial_outage")
+    incident = Incident.objects.get()
+    assert (incident.title, incident.impact) == ("Credit bureau: partial outage", "major")
+
+    fail(probe, clock, severity="major_outage")
+    incident.refresh_from_db()
+    assert (incident.title, incident.impact) == ("Credit bureau: major outage", "critical")
+    assert incident.title_alt == "征信接口：严重中断"
+    latest = incident.updates.order_by("-display_at", "-id").first()
+    assert "the problem is worse" in latest.body and "down (major outage)" in latest.body
+    assert "情况加重" in latest.body_alt
+    assert "(UTC+08:00)" in latest.body and "（UTC+08:00）" in latest.body_alt
+    assert "CST" not in latest.body + latest.body_alt
+    assert latest.notify_subscribers
+
+
+def test_subscribers_hear_of_an_escalation_at_most_once_per_window(
+    clock, make_component, make_probe, settings
+):
+    settings.ESCALATION_NOTIFY_MINUTES = 15
+    bureau = make_component("credit-bureau", name="Credit bureau")
+    probe = make_probe(bureau)
+    fail(probe, clock, severity="partial_outage")
+    incident = Incident.objects.get()
+    fail(probe, clock, severity="major_outage")  # worse: told
+    recover(probe, clock)  # monitoring: told
+    fail(probe, clock, severity="major_outage")  # failing again, 1 minute later: quiet
+    updates = list(incident.updates.order_by("display_at", "id"))
+    assert [u.status for u in updates] == [
+        "investigating",
+        "investigating",
+        "monitoring",
+        "investigating",
+    ]
+    assert [u.notify_subscribers for u in updates] == [True, True, True, False]
+    assert "failing again" in updates[-1].body
+
+    clock.shift(15 * 60)
+    recover(probe, clock)
+    fail(probe, clock, severity="major_outage")
+    last = incident.updates.order_by("-display_at", "-id").first()
+    assert "failing again" in last.body and last.notify_subscribers
+
+
+def test_a_failure_right_after_a_window_says_the_work_overran(clock, make_component, make_probe):
+    bureau = make_component("credit-bureau", name="Credit bureau")
+    probe = make_probe(bureau)
+    now = clock.now()
+    window = actions.schedule_maintenance(
+        title="Bureau upgrade",
+        starts_at=now,
+        ends_at=now + timedelta(minutes=30),
+        components=[bureau],
+        actor=None,
+        via="console",
+        now=now,
+    )
+    actions.advance_maintenances(now)
+    window.refresh_from_db()
+    assert window.status == "in_progress"
+    fail(probe, clock)
+    assert not Incident.objects.exists()  # announced work
+    clock.shift(30 * 60)
+    actions.advance_maintenances(clock.now())
+    settle_automatic_incidents(clock.now())
+    body = Incident.objects.get().updates.get().body
+    assert "overran its window, which ended at 29 Nov 2026, 10:30 (UTC+08:00)" in body

@@ -161,7 +161,9 @@ def test_the_page_is_served_from_the_snapshot_when_the_database_is_down(publishe
     assert response["X-Served-From"] == "snapshot"
     html = response.content.decode()
     assert "Live status is temporarily unavailable. This page was last updated at" in html
-    assert '<time datetime="2026-11-20T12:00:00+08:00">2026-11-20 12:00 CST</time>' in html
+    assert (
+        '<time datetime="2026-11-20T12:00:00+08:00">20 Nov 2026, 12:00 (UTC+08:00)</time>' in html
+    )
     assert html.index("snapshot-notice") > html.index("<body")
     assert "Credit checks are slow" in html
 
