@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from monitors import stall as monitoring
 from monitors.models import Probe, ProbeRollup
 from statuspage import status as rules
 from statuspage.models import (
@@ -72,6 +73,8 @@ class ComponentView:
     uptime: float | None
     has_probes: bool = False
     charts: list[ChartView] = field(default_factory=list)
+    # Shown only while monitoring is stalled: the status is the last known one, as of then.
+    last_checked_at: datetime | None = None
 
     @property
     def uptime_text(self) -> str:
@@ -195,6 +198,8 @@ class PageSummary:
     active_maintenance: list[MaintenanceView]
     upcoming_maintenance: list[MaintenanceView]
     journeys: list[JourneyView]
+    # Set while monitoring is stalled (monitors.stall): the statuses may be out of date.
+    monitoring_stalled_since: datetime | None = None
 
     @property
     def journeys_all_work(self) -> bool:
@@ -402,7 +407,8 @@ def attach_updates(incidents: list[IncidentView], use_alt: bool, since: datetime
 
 
 def load_page(now: datetime | None = None) -> PageSummary:
-    """Everything the front page shows, in ten queries."""
+    """Everything the front page shows, in twelve queries (thirteen while monitoring is
+    stalled)."""
     now = now or timezone.now()
     use_alt = uses_second_language()
     today = timezone.localtime(now).date()
@@ -509,6 +515,12 @@ def load_page(now: datetime | None = None) -> PageSummary:
         use_alt,
     )
 
+    stall = monitoring.open_stall()  # 12
+    if stall is not None:
+        # 13, only while stalled: components keep their status, marked with its age.
+        for cid, checked_at in monitoring.last_checked_by_component(component_views).items():
+            component_views[cid].last_checked_at = checked_at
+
     status = rules.page_status(
         [c.status for c in components], [i.impact for i in incident_rows if i.is_open]
     )
@@ -521,6 +533,7 @@ def load_page(now: datetime | None = None) -> PageSummary:
         active_maintenance=[m for m in maintenance_views if m.is_active],
         upcoming_maintenance=[m for m in maintenance_views if not m.is_active],
         journeys=journeys,
+        monitoring_stalled_since=stall.started_at if stall is not None else None,
     )
 
 
