@@ -3,6 +3,7 @@ audit log have their own modules (`incident_views`, `maintenance_views`, `audit_
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -59,6 +60,7 @@ def render_dashboard(
     stall = monitoring.open_stall()
     if stall is not None:
         context["monitoring_stall"] = stall
+        context["staff_notified"] = bool(settings.STAFF_NOTIFY_EMAILS)
         last_checked = monitoring.last_checked_by_component([c.pk for c, _form in components])
         for component, _form in components:
             component.last_checked_at = last_checked.get(component.pk)

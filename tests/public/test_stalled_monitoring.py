@@ -85,13 +85,14 @@ def test_a_stall_is_shown_everywhere_and_clears_by_itself(down, clock, smtp, sta
     assert "Major outage" in page  # the last known status stays
     assert "Last checked:" in page
     zh = get("/", "zh-hans")
-    assert NOTICE_ZH in zh and "本页显示的状态可能不是最新的" in zh and "最后检测：" in zh
+    assert NOTICE_ZH in zh and "本页显示的状态可能不是最新的" in zh and "最后检测于" in zh
 
     console = Client()
     console.force_login(staff)
     dashboard = console.get("/console/").content.decode()
     assert NOTICE in dashboard
     assert "the dispatcher (beat): last heard 2026-11-29 10:00:10 UTC+08:00" in dashboard
+    assert "Staff were emailed" in dashboard
 
     response = Client().get("/health")
     assert response.status_code == 503
