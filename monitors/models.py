@@ -212,3 +212,52 @@ class VantagePointProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.probe} @ {self.vantage_point} since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DispatcherState(models.Model):
+    """A single row: when the dispatcher (the one beat entry) last ran, and when the stall
+    watch (`monitors.stall.watch`) last looked. One UPDATE per dispatch, nothing per result:
+    the vantage points' last results are read from `ProbeState.last_checked_at`."""
+
+    last_run_at = models.DateTimeField(default=timezone.now)
+    watched_at = models.DateTimeField(default=timezone.now)
+
+    @classmethod
+    def record_run(cls, now) -> None:
+        if not cls.objects.filter(pk=1).update(last_run_at=now):
+            cls.objects.get_or_create(pk=1, defaults={"last_run_at": now, "watched_at": now})
+
+    @classmethod
+    def last_run(cls):
+        """When the dispatcher last ran (the row is created, as if it had just run, by the
+        migration: a site upgraded before its beat first runs is not stalled)."""
+        row = cls.objects.filter(pk=1).values_list("last_run_at", flat=True).first()
+        if row is None:
+            return cls.objects.get_or_create(pk=1)[0].last_run_at
+        return row
+
+
+class MonitoringStall(models.Model):
+    """A period in which probing stopped delivering: from `started_at` (the last thing heard
+    from what fell silent) until `ended_at`. At most one is open; whoever opens or closes it
+    also writes the staff alert and bumps the public version, in the same transaction."""
+
+    started_at = models.DateTimeField()
+    noticed_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # What fell silent, for staff: "dispatcher", "vantage point local", …
+    reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-noticed_at", "-id"]
+        constraints = [
+            # An index on a constant: at most one row may be open.
+            models.UniqueConstraint(
+                models.Value(True),
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_monitoring_stall",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"monitoring stalled since {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from monitors.confirmation import Confirmation
-from monitors.models import Probe, ProbeState
+from monitors.models import DispatcherState, Probe, ProbeState
 
 MINIMUM_INTERVAL_SECONDS = 10
 
@@ -165,4 +165,6 @@ def dispatch_due(now: datetime, broker_connection=None) -> list[Dispatch]:
         now, settings.PROBE_DISPATCH_LOOKAHEAD_SECONDS, settings.PROBE_DISPATCH_BATCH
     )
     send(dispatches, now, broker_connection=broker_connection)
+    # Once per run, after the sends: the stall watch (monitors.stall) reads it.
+    DispatcherState.record_run(now)
     return dispatches

@@ -25,6 +25,7 @@ from monitors.models import Probe
 from monitors.results import RunResult, record_result
 from monitors.rollups import purge_old_results, purge_old_rollups
 from monitors.scheduler import dispatch_due
+from monitors.stall import watch_if_due
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,13 @@ def dispatch_due_probes() -> int:
 def settle_automatic_incidents_task() -> list[str]:
     """Resolve quiet automatic incidents; open those a finished maintenance was hiding."""
     return settle_automatic_incidents(timezone.now())
+
+
+@shared_task(ignore_result=True, soft_time_limit=20, time_limit=30)
+def watch_monitoring() -> str | None:
+    """Beat, every 10 s: open or close the monitoring stall (web requests watch too, in case
+    the beat is what stopped; see monitors.stall)."""
+    return watch_if_due(timezone.now(), settings.MONITORING_WATCH_SECONDS)
 
 
 @shared_task(ignore_result=True, soft_time_limit=1800, time_limit=1900)

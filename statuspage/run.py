@@ -2,34 +2,95 @@
 
 Prepares (migrate, demo staff user, example config, static files), then runs the lending
 platform simulator, the web server (gunicorn), a Celery worker for the default queue, a probe
-worker for the local vantage point and the single beat, and prints the URLs.
+worker for the local vantage point and the single beat.
+
+The terminal stays readable: the URLs and the demo login, then one line per process start,
+exit or restart. Each process writes to `var/log/<name>.log` (the preparation to
+`var/log/prepare.log`). A process that exits is started again after a backoff (1 s, doubling
+up to 30 s, back to 1 s once it has run for a minute), so that the simulator stopping does not
+take the site down; Ctrl-C or SIGTERM stops everything.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 EXAMPLE_CONFIG = ROOT / "examples" / "lending-platform.yaml"
+LOG_DIR = ROOT / "var" / "log"
+# Where a random demo password is kept (var/ is this machine's own data, like the database).
+DEMO_PASSWORD_FILE = ROOT / "var" / "demo-password"
 
 
-def manage(*args: str) -> None:
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, check=True)
+class PrepareFailed(Exception):
+    pass
 
 
-def prepare() -> None:
-    manage("migrate", "--noinput", "-v", "0")
-    manage("ensure_demo_user")
+def manage(log, *args: str, env: dict | None = None) -> str:
+    """Run a management command, its output appended to `log`; return that output."""
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    log.write(f"$ manage.py {' '.join(args)}\n{result.stdout}{result.stderr}")
+    log.flush()
+    if result.returncode != 0:
+        raise PrepareFailed(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def saved_demo_password() -> str | None:
+    try:
+        return DEMO_PASSWORD_FILE.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def save_demo_password(password: str) -> None:
+    DEMO_PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_PASSWORD_FILE.touch(mode=0o600)
+    DEMO_PASSWORD_FILE.write_text(password + "\n")
+
+
+def ensure_demo_user(log) -> str:
+    """Make the demo staff user unless it exists; return its login as a line to show. A random
+    password is kept under var/ so that every `make run` can show it, not only the first."""
+    env = dict(os.environ)
+    username = env.get("DEMO_USERNAME", "demo")
+    chosen = env.get("DEMO_PASSWORD") or saved_demo_password()
+    password = chosen or secrets.token_urlsafe(12)
+    said = manage(log, "ensure_demo_user", env={**env, "DEMO_PASSWORD": password})
+    if said.startswith("Created"):
+        if not env.get("DEMO_PASSWORD"):
+            save_demo_password(password)
+        return f"user {username}, password {password}"
+    if chosen:
+        return f"user {username}, password {password}"
+    return f"user {username}; reset its password with manage.py changepassword {username}"
+
+
+def prepare(log) -> str:
+    """Migrate, make the demo user, apply the example config, collect static files; return
+    the demo login as a line to show."""
+    manage(log, "migrate", "--noinput", "-v", "0")
+    login = ensure_demo_user(log)
     if EXAMPLE_CONFIG.exists():
-        manage("apply_config", str(EXAMPLE_CONFIG))
-    manage("collectstatic", "--noinput", "-v", "0")
+        manage(log, "apply_config", str(EXAMPLE_CONFIG))
+    manage(log, "collectstatic", "--noinput", "-v", "0")
+    return login
 
 
 def commands(port: str, vantage_point: str) -> dict[str, list[str]]:
@@ -80,20 +141,156 @@ def commands(port: str, vantage_point: str) -> dict[str, list[str]]:
     }
 
 
-def stop(processes: dict[str, subprocess.Popen]) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.terminate()
-    deadline = time.monotonic() + 10
-    for process in processes.values():
+def clock_text() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+def exit_text(code: int) -> str:
+    if code < 0:
         try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with {code}"
+
+
+@dataclass
+class Child:
+    """One supervised process and its restart bookkeeping."""
+
+    name: str
+    argv: list[str]
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    # Exits in a row that came too soon after a start: each one doubles the next delay.
+    quick_exits: int = 0
+    restart_at: float | None = None
+    starts: int = 0
+
+
+@dataclass
+class Supervisor:
+    """Starts processes, logs each to `<log_dir>/<name>.log`, restarts those that exit after a
+    backoff, and stops them all. `poll()` does one pass and never sleeps, so that tests drive
+    it with their own clock."""
+
+    commands: dict[str, list[str]]
+    log_dir: Path
+    say: Callable[[str], None] = print
+    clock: Callable[[], float] = time.monotonic
+    cwd: Path = ROOT
+    first_backoff: float = 1.0
+    max_backoff: float = 30.0
+    # A process that ran this long before exiting is restarted after the first backoff again.
+    stable_after: float = 60.0
+    children: dict[str, Child] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.children = {name: Child(name, argv) for name, argv in self.commands.items()}
+        self.width = max((len(name) for name in self.commands), default=0)
+
+    def tell(self, name: str, text: str) -> None:
+        self.say(f"{clock_text()}  {name:<{self.width}}  {text}")
+
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def launch(self, child: Child) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path(child.name), "ab") as log:
+            log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting ---\n".encode())
+            log.flush()
+            child.process = subprocess.Popen(
+                child.argv, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT
+            )
+        child.started_at = self.clock()
+        child.restart_at = None
+        child.starts += 1
+        where = os.path.relpath(self.log_path(child.name), self.cwd)
+        verb = "started" if child.starts == 1 else "restarted"
+        self.tell(child.name, f"{verb} (pid {child.process.pid}), log {where}")
+
+    def start_all(self) -> None:
+        for child in self.children.values():
+            self.launch(child)
+
+    def backoff(self, child: Child) -> float:
+        return min(self.max_backoff, self.first_backoff * 2 ** (child.quick_exits - 1))
+
+    def poll(self) -> None:
+        """Notice exits (and say so), restart what is due."""
+        now = self.clock()
+        for child in self.children.values():
+            if child.process is not None and child.process.poll() is not None:
+                code = child.process.returncode
+                ran = now - child.started_at
+                child.process = None
+                child.quick_exits = 1 if ran >= self.stable_after else child.quick_exits + 1
+                delay = self.backoff(child)
+                child.restart_at = now + delay
+                self.tell(
+                    child.name, f"{exit_text(code)} after {ran:.0f} s; restarting in {delay:g} s"
+                )
+            if child.process is None and child.restart_at is not None and now >= child.restart_at:
+                self.launch(child)
+
+    def running(self) -> list[Child]:
+        return [c for c in self.children.values() if c.process and c.process.poll() is None]
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        """SIGTERM every process, SIGKILL those still running after `timeout` seconds."""
+        for child in self.children.values():
+            child.restart_at = None
+        running = self.running()
+        for child in running:
+            child.process.terminate()
+        deadline = time.monotonic() + timeout
+        for child in running:
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()
+                self.tell(child.name, "did not stop in time; killed")
+            else:
+                self.tell(child.name, "stopped")
 
 
 def stop_on_signal(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM stops everything the way Ctrl-C does
+
+
+def supervise(supervisor: Supervisor, interval: float = 0.5) -> int:
+    """Run until Ctrl-C or SIGTERM, then stop everything."""
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    try:
+        supervisor.start_all()
+        while True:
+            supervisor.poll()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        # Ctrl-C reaches the children too; a second one must not cut the shutdown short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        supervisor.stop_all()
+
+
+def banner(port: str, login: str) -> str:
+    base = f"http://127.0.0.1:{port}"
+    return (
+        f"\n  Status page      {base}/\n"
+        f"  Staff console    {base}/console/   ({login})\n"
+        f"  Admin            {base}/admin/\n"
+        f"  Health           {base}/health\n"
+        f"  Token API        {base}/api/v1/openapi.json\n"
+        f"  Statuspage JSON  {base}/api/v2/summary.json\n"
+        "  Simulator        http://127.0.0.1:8100/_control\n"
+        f"  Emails           {os.path.relpath(ROOT / 'var' / 'mail', ROOT)}/\n"
+        f"  Logs             {os.path.relpath(LOG_DIR, ROOT)}/<process>.log\n"
+        "  Ctrl-C stops everything.\n"
+    )
 
 
 def main() -> int:
@@ -102,33 +299,21 @@ def main() -> int:
     vantage_point = os.environ.get("PROBE_VANTAGE_POINTS", "local").split(",")[0].strip()
     # Links in emails, feeds and the JSON must point where this server really listens.
     os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
-    prepare()
-    processes: dict[str, subprocess.Popen] = {}
-    signal.signal(signal.SIGTERM, stop_on_signal)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    print("Preparing: migrate, demo user, example config, static files (var/log/prepare.log)")
     try:
-        for name, argv in commands(port, vantage_point).items():
-            processes[name] = subprocess.Popen(argv, cwd=ROOT)
-        print(
-            f"\n  Status page      http://127.0.0.1:{port}/\n"
-            f"  Staff console    http://127.0.0.1:{port}/console/\n"
-            f"  Admin            http://127.0.0.1:{port}/admin/\n"
-            f"  Token API        http://127.0.0.1:{port}/api/v1/openapi.json\n"
-            f"  Statuspage JSON  http://127.0.0.1:{port}/api/v2/summary.json\n"
-            f"  Simulator        http://127.0.0.1:8100/_control\n"
-            f"  Emails           {ROOT / 'var' / 'mail'}\n"
-            "  Ctrl-C stops everything.\n",
-            flush=True,
-        )
-        while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    print(f"{name} exited with {process.returncode}; stopping.", file=sys.stderr)
-                    return 1
-            time.sleep(1)
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        stop(processes)
+        with open(LOG_DIR / "prepare.log", "a") as log:
+            login = prepare(log)
+    except PrepareFailed as failure:
+        print(failure, file=sys.stderr)
+        return 1
+    print(banner(port, login), flush=True)
+    supervisor = Supervisor(
+        commands(port, vantage_point),
+        LOG_DIR,
+        say=lambda line: print(line, flush=True),
+    )
+    return supervise(supervisor)
 
 
 if __name__ == "__main__":

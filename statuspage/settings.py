@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "statuspage.public.fallback.SnapshotFallbackMiddleware",
+    "monitors.stall.StallWatchMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -321,10 +322,22 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# Monitoring has stalled when the dispatcher or a vantage point has been silent this long. Unset:
+# max(120, 3 x the shortest enabled probe interval), computed when read (monitors.stall).
+MONITORING_STALE_SECONDS = env_int("MONITORING_STALE_SECONDS", 0, minimum=10) or None
+# How often the stall watch looks (from the beat and, in case the beat is the thing that died,
+# from web requests: see monitors.stall); 0 turns the web requests' watch off.
+MONITORING_WATCH_SECONDS = env_int("MONITORING_WATCH_SECONDS", 10, minimum=0)
+CELERY_BEAT_SCHEDULE["watch-monitoring"] = {
+    "task": "monitors.tasks.watch_monitoring",
+    "schedule": 10.0,
+    "options": {"expires": 9},
+}
 # run_probe is sent to `probes.<vantage point>` explicitly; the rest run on the default queue.
 CELERY_TASK_ROUTES = {
     **globals().get("CELERY_TASK_ROUTES", {}),
     "monitors.tasks.dispatch_due_probes": {"queue": "default"},
     "monitors.tasks.settle_automatic_incidents_task": {"queue": "default"},
     "monitors.tasks.purge_probe_history": {"queue": "default"},
+    "monitors.tasks.watch_monitoring": {"queue": "default"},
 }

@@ -164,16 +164,22 @@ class PageStory:
     indicator: str
     description: str
     recovering: bool = False
+    stale: bool = False  # the automatic checks are delayed: statuses may be out of date
 
     @property
     def tone(self) -> str:
-        """The banner's colour: the indicator, or `recovering` (calm) when nothing is wrong
+        """The banner's colour: the indicator; `stale` (neutral) when no problem is known but
+        the checks that would show one are delayed; `recovering` (calm) when nothing is wrong
         now but a fix is being watched."""
+        if self.stale and self.indicator == "none":
+            return "stale"
         return "recovering" if self.recovering else self.indicator
 
 
 def page_story(
-    component_statuses: Iterable[str], open_incidents: Iterable[OpenIncidentFacts]
+    component_statuses: Iterable[str],
+    open_incidents: Iterable[OpenIncidentFacts],
+    stale: bool = False,
 ) -> PageStory:
     """The one story the banner, the component list, the self-check and the incident cards
     tell together (the README's "One story on the page").
@@ -181,13 +187,15 @@ def page_story(
     The page is as bad as the worse of its components and its open incidents, except that an
     incident in `monitoring` whose components all work again does not count as an outage: it
     is told as "recovering" (a calm banner), which only shows when nothing else is wrong and
-    nothing is under maintenance.
+    nothing is under maintenance. While the automatic checks are delayed (`stale`), the page
+    never claims that all is well: it says no problem is known and the checks are delayed.
+    The indicator keeps Statuspage's vocabulary for the JSON.
     """
     incidents = list(open_incidents)
     counted = [i.impact for i in incidents if not i.is_recovering]
     indicator = page_indicator(component_statuses, counted)
     recovering = indicator == "none" and any(i.is_recovering for i in incidents)
-    return PageStory(indicator, DESCRIPTIONS[indicator], recovering)
+    return PageStory(indicator, DESCRIPTIONS[indicator], recovering, stale)
 
 
 def impact_for(status: str) -> str:

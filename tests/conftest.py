@@ -17,6 +17,14 @@ def empty_public_cache(settings):
     settings.PUBLIC_VERSION_TTL_MS = 0
 
 
+@pytest.fixture(autouse=True)
+def no_stall_watch_from_web(settings):
+    """Web requests watch for stalled monitoring (monitors.stall); most tests move the clock
+    with no dispatcher running and would see a stall they do not test. The stall tests turn it
+    back on."""
+    settings.MONITORING_WATCH_SECONDS = 0
+
+
 @pytest.fixture
 def staff(db):
     return get_user_model().objects.create_user(

@@ -3,6 +3,7 @@ audit log have their own modules (`incident_views`, `maintenance_views`, `audit_
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from monitors import stall as monitoring
 from statuspage import actions
 from statuspage.console.decorators import staff_required
 from statuspage.console.forms import ComponentStatusForm, add_action_errors
@@ -55,6 +57,13 @@ def render_dashboard(
         "components": components,
         "now": now,
     }
+    stall = monitoring.open_stall()
+    if stall is not None:
+        context["monitoring_stall"] = stall
+        context["staff_notified"] = bool(settings.STAFF_NOTIFY_EMAILS)
+        last_checked = monitoring.last_checked_by_component([c.pk for c, _form in components])
+        for component, _form in components:
+            component.last_checked_at = last_checked.get(component.pk)
     return render(request, "console/dashboard.html", context, status=status)
 
 

@@ -47,6 +47,7 @@ PRIVATE_PREFIXES = (
     "/i18n",
     "/probes",
     "/static/",
+    "/health",  # live or nothing: a copy of it would be a lie
 )
 DATA_PATHS = (
     "/api/v2/summary.json",

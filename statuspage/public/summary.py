@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from monitors import stall as monitoring
 from monitors.models import Probe, ProbeRollup
 from statuspage import status as rules
 from statuspage.models import (
@@ -72,6 +73,8 @@ class ComponentView:
     uptime: float | None
     has_probes: bool = False
     charts: list[ChartView] = field(default_factory=list)
+    # Shown only while monitoring is stalled: the status is the last known one, as of then.
+    last_checked_at: datetime | None = None
 
     @property
     def uptime_text(self) -> str:
@@ -185,6 +188,7 @@ class JourneyView:
     incidents: list[IncidentView] = field(default_factory=list)
     maintenances: list[MaintenanceView] = field(default_factory=list)
     planned: MaintenanceView | None = None  # upcoming maintenance that will touch it
+    checked_at: datetime | None = None  # when all its probed components were last checked
 
 
 @dataclass
@@ -196,6 +200,8 @@ class PageSummary:
     active_maintenance: list[MaintenanceView]
     upcoming_maintenance: list[MaintenanceView]
     journeys: list[JourneyView]
+    # Set while monitoring is stalled (monitors.stall): the statuses may be out of date.
+    monitoring_stalled_since: datetime | None = None
 
     @property
     def indicator(self) -> str:
@@ -413,7 +419,7 @@ def attach_updates(incidents: list[IncidentView], use_alt: bool, since: datetime
 
 
 def load_page(now: datetime | None = None) -> PageSummary:
-    """Everything the front page shows, in ten queries."""
+    """Everything the front page shows, in thirteen queries."""
     now = now or timezone.now()
     use_alt = uses_second_language()
     today = timezone.localtime(now).date()
@@ -510,7 +516,8 @@ def load_page(now: datetime | None = None) -> PageSummary:
         for m in maintenances
     ]
 
-    journeys = journey_views(  # 10, 11
+    checked = monitoring.last_checked_by_component(list(by_id))  # 10
+    journeys = journey_views(  # 11, 12
         by_id,
         incident_rows,
         components_of_incident,
@@ -518,8 +525,16 @@ def load_page(now: datetime | None = None) -> PageSummary:
         maintenance_links,
         incidents,
         maintenance_views,
+        checked,
         use_alt,
     )
+
+    stall = monitoring.open_stall()  # 13
+    if stall is not None:
+        # Components keep their status, marked with its age.
+        for cid, checked_at in checked.items():
+            if cid in component_views:
+                component_views[cid].last_checked_at = checked_at
 
     story = rules.page_story(
         [c.status for c in components],
@@ -530,6 +545,7 @@ def load_page(now: datetime | None = None) -> PageSummary:
             for i in incident_rows
             if i.is_open
         ],
+        stale=stall is not None,
     )
     return PageSummary(
         story=story,
@@ -539,6 +555,7 @@ def load_page(now: datetime | None = None) -> PageSummary:
         active_maintenance=[m for m in maintenance_views if m.is_active],
         upcoming_maintenance=[m for m in maintenance_views if not m.is_active],
         journeys=journeys,
+        monitoring_stalled_since=stall.started_at if stall is not None else None,
     )
 
 
@@ -550,6 +567,7 @@ def journey_views(
     maintenance_links: dict[int, list[int]],
     incident_views: list[IncidentView],
     maintenance_views: list[MaintenanceView],
+    checked: dict[int, datetime],
     use_alt: bool,
 ) -> list[JourneyView]:
     """The self-check panel: each journey's state (see `selfcheck.journey_state`), from the
@@ -585,6 +603,8 @@ def journey_views(
     result = []
     for journey in Journey.objects.order_by("position", "name"):
         state = selfcheck.journey_state(needs[journey.pk], states, open_incidents, windows)
+        # The journey is known to work as of its least recently checked component.
+        checks = [checked[cid] for cid in needs[journey.pk] if cid in checked]
         result.append(
             JourneyView(
                 name=pick(journey.name, journey.name_alt, use_alt),
@@ -595,6 +615,7 @@ def journey_views(
                 incidents=[incident_by_id[i] for i in state.incident_ids],
                 maintenances=[maintenance_by_id[m] for m in state.maintenance_ids],
                 planned=maintenance_by_id.get(state.planned_id),
+                checked_at=min(checks, default=None),
             )
         )
     return result

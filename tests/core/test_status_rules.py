@@ -175,20 +175,27 @@ def facts(status, impact, *component_statuses):
 
 
 @pytest.mark.parametrize(
-    "components, incidents, indicator, tone",
+    "components, incidents, indicator, tone, stale",
     [
         # Nothing wrong.
-        (["operational"], [], "none", "none"),
+        (["operational"], [], "none", "none", False),
         # A fix being watched, its components working: calm, not an outage.
-        (["operational"], [facts("monitoring", "critical", "operational")], "none", "recovering"),
+        (
+            ["operational"],
+            [facts("monitoring", "critical", "operational")],
+            "none",
+            "recovering",
+            False,
+        ),
         # ... even when the incident names no public component.
-        (["operational"], [facts("monitoring", "major")], "none", "recovering"),
+        (["operational"], [facts("monitoring", "major")], "none", "recovering", False),
         # Monitoring while a component it names still fails: still the outage.
         (
             ["partial_outage"],
             [facts("monitoring", "critical", "partial_outage")],
             "critical",
             "critical",
+            False,
         ),
         # Recovering on one incident, another still investigated: the worse story wins.
         (
@@ -199,24 +206,36 @@ def facts(status, impact, *component_statuses):
             ],
             "minor",
             "minor",
+            False,
         ),
         # A component failing with no incident yet: the component's status speaks.
-        (["major_outage"], [facts("monitoring", "minor", "operational")], "critical", "critical"),
+        (
+            ["major_outage"],
+            [facts("monitoring", "minor", "operational")],
+            "critical",
+            "critical",
+            False,
+        ),
         # Maintenance with a recovering incident: the page says maintenance.
         (
             ["under_maintenance"],
             [facts("monitoring", "major", "under_maintenance")],
             "maintenance",
             "maintenance",
+            False,
         ),
-        (["under_maintenance"], [], "maintenance", "maintenance"),
+        (["under_maintenance"], [], "maintenance", "maintenance", False),
         # An investigated incident on working components counts with its impact.
-        (["operational"], [facts("identified", "major", "operational")], "major", "major"),
+        (["operational"], [facts("identified", "major", "operational")], "major", "major", False),
+        # Checks delayed: never "all operational", but a known outage stays an outage.
+        (["operational"], [], "none", "stale", True),
+        (["operational"], [facts("monitoring", "minor", "operational")], "none", "stale", True),
+        (["partial_outage"], [], "major", "major", True),
     ],
 )
-def test_the_page_tells_one_story(components, incidents, indicator, tone):
+def test_the_page_tells_one_story(components, incidents, indicator, tone, stale):
     from statuspage.status import DESCRIPTIONS, page_story
 
-    story = page_story(components, incidents)
+    story = page_story(components, incidents, stale)
     assert (story.indicator, story.tone) == (indicator, tone)
     assert story.description == DESCRIPTIONS[indicator]

@@ -54,3 +54,28 @@ def test_an_outage_is_an_outage_on_the_banner_and_in_the_self_check(
     html = Client(HTTP_ACCEPT_LANGUAGE="en").get("/").content.decode()
     assert "banner-critical" in html and "Major Service Outage" in html
     assert 'href="#icon-major_outage"' in html.split('class="selfcheck"')[1].split("</section>")[0]
+
+
+def test_while_the_checks_are_delayed_the_page_never_says_all_is_well(
+    clock, make_component, make_probe, settings
+):
+    from monitors.models import DispatcherState
+
+    settings.MONITORING_WATCH_SECONDS = 10  # the web requests notice a stall, as in production
+    repay = make_component("repayment", name="Repayment")
+    journey = Journey.objects.create(slug="repay", name="Repay")
+    journey.components.set([repay])
+    probe = make_probe(repay, interval_seconds=30)
+    DispatcherState.record_run(clock.now())
+    feed(probe, "local", good(), clock)
+    html = Client(HTTP_ACCEPT_LANGUAGE="en").get("/").content.decode()
+    assert "All Systems Operational" in html and "works right now" in html
+    assert "last checked" in html and "most likely on your account" in html
+
+    clock.shift(300)
+    html = Client(HTTP_ACCEPT_LANGUAGE="en").get("/").content.decode()
+    assert "banner-stale" in html
+    assert "No known problems, but our automatic checks are delayed" in html
+    assert "worked at the last check" in html
+    assert "most likely on your account" not in html
+    assert Client().get("/api/v2/status.json").json()["status"]["indicator"] == "none"

@@ -23,7 +23,7 @@ from statuspage.public import summary
 from tests.public.pages import open_incident, platform
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
-PAGE_QUERIES = 11  # see summary.load_page
+PAGE_QUERIES = 13  # see summary.load_page
 
 
 def world(components: int, history_days: int) -> list[str]:
