@@ -20,6 +20,7 @@ from monitors.rollups import add_to_rollups
 from statuspage import status as rules
 from statuspage.models import Component, Incident, Origin
 from statuspage.recompute import lock_components, recompute_statuses
+from statuspage.times import moment
 
 try:
     from statuspage.subscriptions.staff import alert_staff
@@ -276,7 +277,7 @@ def track_network_problem(probe: Probe, state: ProbeState, status: str, now: dat
         alert_staff(
             f"Network problem at vantage point {state.vantage_point}: {probe}",
             f"{probe} fails from {state.vantage_point} only ({state.last_summary}), "
-            f"since {problem.started_at:%Y-%m-%d %H:%M:%S %Z}. Other vantage points see it "
+            f"since {moment(problem.started_at)}. Other vantage points see it "
             "working, so the public status is unchanged.",
         )
 
