@@ -437,6 +437,28 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
+class IdempotencyKey(models.Model):
+    """The first answer to a token API write sent with an `Idempotency-Key` header, so that a
+    retry with the same key (by the same user) gets that answer again instead of doing the
+    write twice. `fingerprint` tells a retry from a different request reusing the key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    content_type = models.CharField(max_length=100)
+    body = models.BinaryField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"
+
+
 class Event(models.Model):
     """The outbox: one row per public event, written in the same transaction as the change.
 

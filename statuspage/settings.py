@@ -101,9 +101,19 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("CACHE_URL")
+# A Redis outage degrades to cache misses (statuspage.cache_backend), never to errors; the
+# timeouts keep a Redis that hangs from holding every request up.
+CACHE_SOCKET_TIMEOUT_MS = env_int("CACHE_SOCKET_TIMEOUT_MS", 500, minimum=1)
 if CACHE_URL.startswith("redis://"):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        "default": {
+            "BACKEND": "statuspage.cache_backend.ForgivingRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
+                "socket_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -250,6 +260,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5.0,
         "options": {"expires": 5},
     },
+}
+
+# Token API: how long an Idempotency-Key's first answer is kept (statuspage.api.idempotency).
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["forget-idempotency-keys"] = {
+    "task": "statuspage.tasks.forget_idempotency_keys",
+    "schedule": 3600.0,
+    "options": {"expires": 600},
 }
 
 # Subscriptions and notifications (statuspage.subscriptions)

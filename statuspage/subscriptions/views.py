@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from statuspage.enqueue import enqueue_on_commit
 from statuspage.subscriptions import links, outbox
 from statuspage.subscriptions.forms import PreferencesForm, SubscribeForm
 from statuspage.subscriptions.models import Notification, Subscriber, new_nonce, normalise_address
@@ -66,7 +67,7 @@ def subscribe_address(form: SubscribeForm, now) -> None:
             subscriber.save()
             subscriber.components.set(form.cleaned_data["components"])
         outbox.subscription_email(subscriber, kind, now)
-        transaction.on_commit(lambda: send_deliveries.delay("email"))
+        enqueue_on_commit(send_deliveries, "email")
 
 
 @require_http_methods(["GET", "POST"])
