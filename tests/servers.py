@@ -4,10 +4,12 @@ site under gunicorn. Never the machine's shared servers, which other tests rely 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -98,24 +100,22 @@ class PrivatePostgres:
     """A PostgreSQL cluster of its own (initdb in a temporary directory, pg_ctl on a free
     port). As root, the cluster runs as the `postgres` user, as PostgreSQL requires."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self) -> None:
         self.pg_ctl = shutil.which("pg_ctl")
         self.initdb = shutil.which("initdb")
         if self.pg_ctl is None or self.initdb is None:
             pytest.skip("needs PostgreSQL's initdb and pg_ctl (apt-get install postgresql)")
-        self.directory = directory
-        self.data = directory / "data"
-        self.port = free_port()
         self.as_user: list[str] = []
+        # Under /tmp, which every user can reach (pytest's own temporary root is private).
+        self.directory = Path(tempfile.mkdtemp(prefix="statuspage-pg-"))
         if os.geteuid() == 0:
             if shutil.which("runuser") is None:
                 pytest.skip("as root, needs runuser to run PostgreSQL as the postgres user")
             self.as_user = ["runuser", "-u", "postgres", "--"]
-            directory.chmod(0o777)
-            for parent in directory.parents:
-                if parent == Path("/") or parent.stat().st_mode & 0o001:
-                    break
-                parent.chmod(parent.stat().st_mode | 0o001)  # let postgres reach it
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.directory, owner.pw_uid, owner.pw_gid)
+        self.data = self.directory / "data"
+        self.port = free_port()
 
     def url(self, name: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
@@ -150,6 +150,7 @@ class PrivatePostgres:
     def destroy(self) -> None:
         with suppress(AssertionError, subprocess.TimeoutExpired):
             self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def test_database_url() -> str:
@@ -163,6 +164,14 @@ def test_database_url() -> str:
 
 
 test_database_url.__test__ = False  # a helper, not a test
+
+
+class KeepRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is the answer under test, not a step to follow
+
+
+NO_REDIRECTS = urllib.request.build_opener(KeepRedirects)
 
 
 class LiveSite:
@@ -195,7 +204,7 @@ class LiveSite:
             self.base + path, data=body, method=method, headers=headers
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with NO_REDIRECTS.open(request, timeout=30) as response:
                 return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read()
