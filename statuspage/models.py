@@ -459,6 +459,21 @@ class IdempotencyKey(models.Model):
         return f"{self.key} ({self.user_id})"
 
 
+class SubscriptionRequest(models.Model):
+    """A subscribe form as submitted, waiting for a worker (statuspage.subscriptions.signup).
+    The view writes only this row, so that new, pending and subscribed addresses take the same
+    path and the same time; the row is deleted once handled. (Here rather than in the
+    subscriptions app only to keep this change to one migration.)"""
+
+    email = models.EmailField(max_length=254)
+    language = models.CharField(max_length=10)
+    component_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"subscription request {self.pk}"
+
+
 class Event(models.Model):
     """The outbox: one row per public event, written in the same transaction as the change.
 

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -113,7 +113,7 @@ near_cache = NearCache()
 def clear_public_cache() -> None:
     """Forget every cached response and the version read (tests start from nothing)."""
     global _last_read
-    cache.clear()
+    caches["public"].clear()
     near_cache.clear()
     _last_read = None
 
@@ -121,7 +121,7 @@ def clear_public_cache() -> None:
 def cached_body(key: str) -> CachedBody | None:
     body = near_cache.get(key)
     if body is None:
-        body = cache.get(key)
+        body = caches["public"].get(key)
         if body is not None:
             near_cache.set(key, body, settings.PUBLIC_CACHE_TIMEOUT)
     return body
@@ -129,7 +129,7 @@ def cached_body(key: str) -> CachedBody | None:
 
 def keep_bodies(bodies: dict[str, CachedBody]) -> None:
     timeout = settings.PUBLIC_CACHE_TIMEOUT
-    cache.set_many(bodies, timeout)
+    caches["public"].set_many(bodies, timeout)
     for key, body in bodies.items():
         near_cache.set(key, body, timeout)
 

@@ -10,7 +10,7 @@ from tests.servers import free_port
 
 # A real Celery app whose broker is a closed port: sending fails as in an outage. (The write
 # URL: CELERY_BROKER_URL in the environment would override broker_url.)
-unreachable = Celery("unreachable")
+unreachable = Celery("unreachable", set_as_current=False)  # never the app shared tasks use
 unreachable.conf.broker_write_url = f"redis://127.0.0.1:{free_port()}/0"
 
 

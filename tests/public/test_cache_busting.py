@@ -26,7 +26,7 @@ def frozen():
 
 def stored_keys() -> int:
     """Entries in the shared cache, whichever backend it is, plus the per-process one."""
-    cache = caches["default"]
+    cache = caches["public"]
     if isinstance(cache, RedisCache):
         shared = cache._cache.get_client().dbsize()
     elif isinstance(cache, LocMemCache):
