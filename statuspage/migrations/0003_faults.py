@@ -16,7 +16,7 @@ def create_cache_table(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('statuspage', '0002_journey'),
+        ('statuspage', '0003_escalation_notified_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
