@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from statuspage.enqueue import enqueue_on_commit
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -92,7 +93,7 @@ def record_event(kind: str, now: datetime, notify: bool = True, **links) -> Even
     event = Event.objects.create(kind=kind, notify=notify, created_at=now, **links)
     from statuspage.subscriptions.tasks import fan_out_event
 
-    fan_out_event.delay_on_commit(event.pk)
+    enqueue_on_commit(fan_out_event, event.pk)
     return event
 
 

@@ -437,6 +437,43 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
+class IdempotencyKey(models.Model):
+    """The first answer to a token API write sent with an `Idempotency-Key` header, so that a
+    retry with the same key (by the same user) gets that answer again instead of doing the
+    write twice. `fingerprint` tells a retry from a different request reusing the key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    content_type = models.CharField(max_length=100)
+    body = models.BinaryField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"
+
+
+class SubscriptionRequest(models.Model):
+    """A subscribe form as submitted, waiting for a worker (statuspage.subscriptions.signup).
+    The view writes only this row, so that new, pending and subscribed addresses take the same
+    path and the same time; the row is deleted once handled. (Here rather than in the
+    subscriptions app only to keep this change to one migration.)"""
+
+    email = models.EmailField(max_length=254)
+    language = models.CharField(max_length=10)
+    component_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"subscription request {self.pk}"
+
+
 class Event(models.Model):
     """The outbox: one row per public event, written in the same transaction as the change.
 

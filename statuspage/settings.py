@@ -101,12 +101,34 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("CACHE_URL")
+# A Redis outage degrades to cache misses (statuspage.cache_backend), never to errors; the
+# timeouts keep a Redis that hangs from holding every request up.
+CACHE_SOCKET_TIMEOUT_MS = env_int("CACHE_SOCKET_TIMEOUT_MS", 500, minimum=1)
+# "public" holds rendered public responses (statuspage.public.caching), "default" the rest
+# (rate limits).
 if CACHE_URL.startswith("redis://"):
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    _redis_cache = {
+        "BACKEND": "statuspage.cache_backend.ForgivingRedisCache",
+        "LOCATION": CACHE_URL,
+        "OPTIONS": {
+            "socket_connect_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
+            "socket_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
+        },
     }
+    CACHES = {"default": _redis_cache, "public": _redis_cache}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        # Embedded: the database, shared by the web server's and the workers' processes, so
+        # that limits hold across them (a per-process memory cache multiplied every limit by
+        # the processes). Its table is created by migrate (statuspage migration 0003).
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "statuspage_cache",
+        },
+        # Responses are keyed by the public version, so a per-process copy is never stale; in
+        # memory, rendering a page costs no database writes.
+        "public": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -250,6 +272,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5.0,
         "options": {"expires": 5},
     },
+}
+
+# Token API: how long an Idempotency-Key's first answer is kept (statuspage.api.idempotency).
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["forget-idempotency-keys"] = {
+    "task": "statuspage.tasks.forget_idempotency_keys",
+    "schedule": 3600.0,
+    "options": {"expires": 600},
 }
 
 # Subscriptions and notifications (statuspage.subscriptions)

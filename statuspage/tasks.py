@@ -9,6 +9,14 @@ def advance_maintenance_windows() -> int:
     return len(advance_maintenances())
 
 
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def forget_idempotency_keys() -> int:
+    """Beat, hourly: the token API's Idempotency-Key answers past IDEMPOTENCY_KEY_HOURS."""
+    from statuspage.api.idempotency import forget_expired
+
+    return forget_expired()
+
+
 @shared_task(ignore_result=True)
 def ping(marker: str) -> str:
     """A task that only proves the round trip web -> broker -> worker -> database works."""

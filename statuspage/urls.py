@@ -4,6 +4,9 @@ from django.urls import include, path
 
 from statuspage import health
 
+# A database error raised outside a view is a 503 (or the snapshot) too, not a 500.
+handler500 = "statuspage.public.fallback.server_error"
+
 urlpatterns = [
     path("health", health.health, name="health"),
     path("admin/", admin.site.urls),

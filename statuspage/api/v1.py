@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from statuspage.api import components, incidents, maintenances
 from statuspage.api.auth import BearerToken
 from statuspage.api.errors import install_error_handlers
+from statuspage.api.idempotency import idempotent_writes
 
 api = NinjaAPI(
     title="Status site token API",
@@ -17,7 +18,11 @@ api = NinjaAPI(
         "Incidents, maintenance and components for automation. Authenticate with "
         "`Authorization: Bearer <token>` (`manage.py create_api_token USERNAME`); the token's "
         'user must be staff. Errors: `{"errors": [{"field": ..., "message": ...}]}` with '
-        "400 (bad input), 401 (no valid token), 403 (not staff) or 404."
+        "400 (bad input), 401 (no valid token), 403 (not staff) or 404. Writes accept an "
+        "`Idempotency-Key` header (1 to 255 visible ASCII characters): a retry with the same "
+        "key by the same user within 24 hours gets the first answer back "
+        "(`Idempotent-Replayed: true`) and changes nothing; the same key with a different "
+        "request is refused with 422."
     ),
     auth=BearerToken(),
     urls_namespace="api_v1",
@@ -25,6 +30,7 @@ api = NinjaAPI(
     docs_url=None,
 )
 install_error_handlers(api)
+api.add_decorator(idempotent_writes, mode="view")
 api.add_router("/incidents", incidents.router)
 api.add_router("/maintenances", maintenances.router)
 api.add_router("/components", components.router)

@@ -10,6 +10,11 @@ are down.
 
 Cache entries also expire after `PUBLIC_CACHE_TIMEOUT` seconds, because a little of what a
 page shows moves with the clock alone (the day at the end of the uptime bars, "upcoming").
+
+The key holds only the query parameters the page reads (declared with `query=`), in their
+canonical form. Any other query string (`?utm_source=…`, a cache-busting `?x=123`) is served
+the cached page when there is one, and otherwise rendered but not kept: junk query strings
+cannot fill the cache, nor make every request a miss.
 """
 
 from __future__ import annotations
@@ -20,17 +25,17 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.utils.cache import get_conditional_response, patch_vary_headers
-from django.utils.http import http_date
+from django.utils.http import http_date, urlencode
 
 from statuspage.models import SiteState
 
@@ -108,7 +113,7 @@ near_cache = NearCache()
 def clear_public_cache() -> None:
     """Forget every cached response and the version read (tests start from nothing)."""
     global _last_read
-    cache.clear()
+    caches["public"].clear()
     near_cache.clear()
     _last_read = None
 
@@ -116,7 +121,7 @@ def clear_public_cache() -> None:
 def cached_body(key: str) -> CachedBody | None:
     body = near_cache.get(key)
     if body is None:
-        body = cache.get(key)
+        body = caches["public"].get(key)
         if body is not None:
             near_cache.set(key, body, settings.PUBLIC_CACHE_TIMEOUT)
     return body
@@ -124,7 +129,7 @@ def cached_body(key: str) -> CachedBody | None:
 
 def keep_bodies(bodies: dict[str, CachedBody]) -> None:
     timeout = settings.PUBLIC_CACHE_TIMEOUT
-    cache.set_many(bodies, timeout)
+    caches["public"].set_many(bodies, timeout)
     for key, body in bodies.items():
         near_cache.set(key, body, timeout)
 
@@ -156,6 +161,27 @@ def cache_key(version: int, changed_at: datetime, language: str, full_path: str)
     return f"public:{version}:{changed_at.timestamp()}:{language}:{digest}"
 
 
+def canonical_query(query: QueryDict, reads: Mapping[str, Callable[[str], object]]):
+    """(The query string the cache key holds, whether a rendering may be kept): only the
+    parameters the page reads, each once, in the form its reader gives back (`page=1`, not
+    `page=01`). Anything else still answers, from the cache or rendered, but is not kept."""
+    kept = []
+    canonical = True
+    for name, values in query.lists():
+        reader = reads.get(name)
+        if reader is None or len(values) != 1:
+            canonical = False
+            continue
+        try:
+            value = str(reader(values[0]))
+        except (TypeError, ValueError):
+            canonical = False
+            continue
+        canonical = canonical and value == values[0]
+        kept.append((name, value))
+    return urlencode(sorted(kept)), canonical
+
+
 def cache_control(private: bool = False) -> str:
     if private:
         return "private, no-cache"
@@ -185,14 +211,22 @@ def is_shareable(request: HttpRequest, response: HttpResponseBase) -> bool:
     )
 
 
-def public_cache(view: Callable | None = None, *, cors: bool = False, html: bool | None = None):
-    """Cache a public GET view per (SiteState.version, language, path), with ETag,
-    Last-Modified, 304s and a public Cache-Control.
+def public_cache(
+    view: Callable | None = None,
+    *,
+    cors: bool = False,
+    html: bool | None = None,
+    query: Mapping[str, Callable[[str], object]] | None = None,
+):
+    """Cache a public GET view per (SiteState.version, language, path, the query parameters
+    it reads), with ETag, Last-Modified, 304s and a public Cache-Control.
 
     `cors=True` adds `Access-Control-Allow-Origin: *` (the JSON API, badges, feeds). `html`
     (default: not `cors`) makes the response vary on Accept-Language and Cookie, as the pages
-    do; data documents are the same for everybody.
+    do; data documents are the same for everybody. `query` names the parameters the view
+    reads, each with the function that reads it (`{"page": int}`).
     """
+    reads = dict(query or {})
 
     def decorator(view_func: Callable) -> Callable:
         varies_by_visitor = (not cors) if html is None else html
@@ -206,7 +240,9 @@ def public_cache(view: Callable | None = None, *, cors: bool = False, html: bool
             if not varies_by_visitor:
                 language = "-"
             personal = varies_by_visitor and is_personal(request)
-            key = cache_key(version, changed_at, language, request.get_full_path())
+            query_string, canonical = canonical_query(request.GET, reads)
+            full_path = f"{request.path}?{query_string}" if query_string else request.path
+            key = cache_key(version, changed_at, language, full_path)
             encoding = (
                 "gzip" if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else ""
             )
@@ -218,7 +254,7 @@ def public_cache(view: Callable | None = None, *, cors: bool = False, html: bool
                 if response.status_code != 200 or response.streaming:
                     return finish(response, cors, varies_by_visitor, private=True)
                 bodies = representations(response.content, response["Content-Type"])
-                if personal or not is_shareable(request, response):
+                if personal or not canonical or not is_shareable(request, response):
                     # Keep the view's own response: it carries the cookies it set.
                     response["ETag"] = bodies["identity"].etag
                     return finish(response, cors, varies_by_visitor, private=True)

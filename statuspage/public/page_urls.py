@@ -26,6 +26,6 @@ urlpatterns = [
         )
         for label in CHART_PERIODS
     ),
-    path("history", public_cache(views.history), name="history"),
+    path("history", public_cache(views.history, query={"page": int}), name="history"),
     path("language", views.choose_language, name="language"),
 ]

@@ -35,8 +35,10 @@ from django.utils import timezone
 from statuspage.models import Component, SiteState
 
 META_FILE = "snapshot.json"
-# Requests carrying this header are snapshot renderings: never answered from a snapshot.
-RENDER_HEADER = "HTTP_X_SNAPSHOT_RENDER"
+# Set in the WSGI environ of the renderer's own requests, which are never answered from a
+# snapshot. Not a header: a server puts a client's headers under HTTP_* keys only, so no client
+# can set this (a header once did, and switched the database-down fallback off for anyone).
+RENDER_ENVIRON = "statuspage.snapshot_render"
 # Not the public site: staff pages, forms, the write API, probes' ping endpoints.
 PRIVATE_PREFIXES = (
     "/admin",
@@ -133,7 +135,7 @@ class SiteRenderer:
         client = Client(
             HTTP_HOST=self.host,
             HTTP_ACCEPT_LANGUAGE=language or settings.LANGUAGE_CODE,
-            **{RENDER_HEADER: "1"},
+            **{RENDER_ENVIRON: True},
         )
         return client.get(path, secure=self.secure)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from statuspage.console.decorators import staff_required
+from statuspage.enqueue import enqueue
 from statuspage.subscriptions import sending
 from statuspage.subscriptions.forms import WebhookForm
 from statuspage.subscriptions.models import Delivery, Notification, Subscriber
@@ -112,7 +113,7 @@ def notification_resend(request: HttpRequest, pk: int) -> HttpResponse:
     failed = list(notification.deliveries.filter(status=Status.FAILED).values_list("pk", flat=True))
     count = sending.resend(failed, timezone.now())
     for channel in Delivery.Channel.values:
-        send_deliveries.delay(channel)
+        enqueue(send_deliveries, channel)
     messages.success(request, f"{count} failed deliveries queued again.")
     return redirect("subscriptions_console:notification", pk=pk)
 

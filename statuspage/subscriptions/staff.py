@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from statuspage.enqueue import enqueue_on_commit
 from statuspage.subscriptions.models import Notification
 from statuspage.subscriptions.outbox import add_staff_deliveries
 
@@ -24,4 +24,4 @@ def alert_staff(subject: str, body: str) -> None:
     add_staff_deliveries(notification, now)
     from statuspage.subscriptions.tasks import send_deliveries
 
-    transaction.on_commit(lambda: send_deliveries.delay("email"))
+    enqueue_on_commit(send_deliveries, "email")

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from statuspage.subscriptions import outbox, sending
+from statuspage.subscriptions import outbox, sending, signup
 from statuspage.subscriptions.models import Delivery, Subscriber
 
 # A sender stops claiming new batches after this long and hands over to a fresh task, so that
@@ -40,11 +40,19 @@ def send_deliveries(channel: str) -> None:
 
 
 @shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def handle_subscription_requests() -> None:
+    """Start the subscriptions the subscribe form queued, then send their emails."""
+    if signup.process_requests(timezone.now()):
+        send_deliveries.delay(Delivery.Channel.EMAIL)
+
+
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
 def sweep_outbox() -> None:
     """Beat, every minute: whatever a lost task or a dead worker left behind is picked up here,
     so nothing depends on one broker message surviving."""
     now = timezone.now()
     sending.requeue_abandoned(now)
+    signup.process_requests(now)
     for event_id in outbox.unclaimed_event_ids(now, timedelta(seconds=60)):
         fan_out_event.delay(event_id)
     outbox.create_due_reminders(now)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from statuspage.subscriptions import links, outbox
+from statuspage.subscriptions import links, signup
 from statuspage.subscriptions.forms import PreferencesForm, SubscribeForm
-from statuspage.subscriptions.models import Notification, Subscriber, new_nonce, normalise_address
-from statuspage.subscriptions.tasks import send_deliveries
+from statuspage.subscriptions.models import Subscriber, normalise_address
 
 RATE_WINDOW = 3600
 
@@ -28,66 +26,44 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def over_limit(key: str, limit: int) -> bool:
-    """Count one hit on `key` in the current window; True when past `limit`."""
-    cache.add(key, 0, RATE_WINDOW)
-    try:
-        hits = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, RATE_WINDOW)
-        hits = 1
-    return hits > limit
-
-
-def subscribe_address(form: SubscribeForm, now) -> None:
-    """Start (or restart) a subscription. New, pending and confirmed addresses do the same work
-    (one row written, one email queued), so neither the answer nor its timing tells them apart."""
-    email = form.cleaned_data["email"]
-    local, _at, domain = email.rpartition("@")
-    email = f"{local}@{domain.lower()}"
-    key = normalise_address(email)
+    """Count one hit on `key` in the current window; True when past `limit`. In a transaction:
+    where the cache is the database (the embedded default) the read and the write of the
+    count are then one step for every process, and a limit holds across processes."""
     with transaction.atomic():
-        subscriber = (
-            Subscriber.objects.select_for_update()
-            .filter(kind=Subscriber.Kind.EMAIL, address_key=key)
-            .first()
-        )
-        if subscriber is not None and subscriber.confirmed_at is not None:
-            kind = Notification.Kind.SUBSCRIPTION_EXISTING
-            # A write of the same cost as the other branch's, for the timing.
-            Subscriber.objects.filter(pk=subscriber.pk).update(nonce=F("nonce"))
-        else:
-            kind = Notification.Kind.SUBSCRIPTION_CONFIRM
-            if subscriber is None:
-                subscriber = Subscriber(kind=Subscriber.Kind.EMAIL, address_key=key)
-            subscriber.email = email
-            subscriber.language = form.cleaned_data["language"]
-            subscriber.created_at = now
-            subscriber.nonce = new_nonce()
-            subscriber.save()
-            subscriber.components.set(form.cleaned_data["components"])
-        outbox.subscription_email(subscriber, kind, now)
-        transaction.on_commit(lambda: send_deliveries.delay("email"))
+        cache.add(key, 0, RATE_WINDOW)
+        try:
+            hits = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, RATE_WINDOW)
+            hits = 1
+    return hits > limit
 
 
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
+    """New, pending and subscribed addresses take one path: validate, count, queue (see
+    statuspage.subscriptions.signup), answer "check your inbox"."""
     if request.method == "GET":
         return render(request, "subscriptions/subscribe.html", {"form": SubscribeForm()})
     form = SubscribeForm(request.POST)
-    if over_limit(f"subscribe:ip:{client_ip(request)}", settings.SUBSCRIBE_RATE_PER_IP):
-        return render(request, "subscriptions/rate_limited.html", status=429)
     if not form.is_valid():
         return render(request, "subscriptions/subscribe.html", {"form": form}, status=400)
+    # Counted after validation: typing mistakes behind a shared address (a NAT, an office)
+    # must not use up everyone's quota.
+    if over_limit(f"subscribe:ip:{client_ip(request)}", settings.SUBSCRIBE_RATE_PER_IP):
+        return render(request, "subscriptions/rate_limited.html", status=429)
     if form.cleaned_data["website"]:
         # A bot: answer exactly as for a person, do nothing.
         return render(request, "subscriptions/check_inbox.html")
     key = normalise_address(form.cleaned_data["email"])
     if over_limit(f"subscribe:address:{key}", settings.SUBSCRIBE_RATE_PER_ADDRESS):
         return render(request, "subscriptions/rate_limited.html", status=429)
-    try:
-        subscribe_address(form, timezone.now())
-    except IntegrityError:
-        pass  # the same mailbox subscribed twice at the same instant: the first one stands
+    signup.queue_subscription(
+        form.cleaned_data["email"],
+        form.cleaned_data["language"],
+        form.cleaned_data["components"],
+        timezone.now(),
+    )
     return render(request, "subscriptions/check_inbox.html")
 
 

@@ -16,7 +16,7 @@ from aiosmtpd.smtp import SMTP
 from django.utils import timezone
 
 from statuspage.models import Event
-from statuspage.subscriptions import outbox, sending
+from statuspage.subscriptions import outbox, sending, signup
 from statuspage.subscriptions.models import Subscriber
 
 
@@ -144,8 +144,10 @@ def receiver():
 
 
 def run_pipeline(now=None) -> dict:
-    """What the worker does after a commit: fan out every event, then send what is due."""
+    """What the worker does after a commit: start the queued subscriptions, fan out every
+    event, then send what is due."""
     now = now or timezone.now()
+    signup.process_requests(now)
     last = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
     if last:
         outbox.fan_out_events(last, now)

@@ -2,8 +2,12 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from statuspage.models import SubscriptionRequest
 from statuspage.subscriptions.models import Subscriber
+from statuspage.subscriptions.tasks import sweep_outbox
 from tests.subscriptions.conftest import run_pipeline
 
 pytestmark = pytest.mark.django_db
@@ -39,12 +43,12 @@ def test_the_whole_double_opt_in_flow(client, smtp, make_component):
         {"email": "Borrower@Example.com", "language": "zh-hans", "components": [component.pk]},
     )
     assert response.status_code == 200
+    run_pipeline()
     subscriber = Subscriber.objects.get()
     assert subscriber.email == "Borrower@example.com"
     assert subscriber.confirmed_at is None
     assert list(subscriber.components.all()) == [component]
 
-    run_pipeline()
     [confirmation] = smtp.handler.messages
     assert confirmation["To"] == "Borrower@example.com"
     confirm_path = link_in(confirmation, "confirm")
@@ -84,12 +88,14 @@ def test_it_gives_the_same_answer_for_new_pending_and_subscribed(client, smtp, s
     # The subscribed address is told it already is, and gets no confirmation link.
     [existing] = smtp.handler.to("subscribed@example.com")
     assert "/subscriptions/confirm/" not in existing.get_body(("plain",)).get_content()
-    assert len(smtp.handler.to("pending@example.com")) == 2
+    # The pending one already has a working link: no second email.
+    assert len(smtp.handler.to("pending@example.com")) == 1
 
 
 def test_plus_tags_reach_the_same_subscription(client, smtp):
     post(client, "Ming+status@gmail.com")
     post(client, "ming@gmail.com")
+    run_pipeline()
     assert Subscriber.objects.count() == 1
 
 
@@ -97,6 +103,7 @@ def test_it_rejects_an_invalid_address_clearly(client):
     response = post(client, "not-an-address")
     assert response.status_code == 400
     assert b"Enter a valid email address" in response.content
+    run_pipeline()
     assert not Subscriber.objects.exists()
 
 
@@ -104,6 +111,7 @@ def test_the_honeypot_answers_like_a_success_and_does_nothing(client):
     response = post(client, "bot@example.com", website="http://spam.example")
     assert response.status_code == 200
     assert b"Check your inbox" in response.content
+    run_pipeline()
     assert not Subscriber.objects.exists()
 
 
@@ -118,3 +126,67 @@ def test_it_limits_attempts_per_client_ip(client, settings):
     codes = [post(client, f"p{i}@example.com", ip="10.9.9.9").status_code for i in range(4)]
     assert codes == [200, 200, 200, 429]
     assert post(client, "other@example.com", ip="10.9.9.10").status_code == 200
+
+
+def test_new_pending_and_subscribed_addresses_take_the_same_path(client, subscribe):
+    subscribe("subscribed@example.com")
+    subscribe("pending@example.com", confirmed_at=None)
+    counts = []
+    for i, address in enumerate(
+        ["new@example.com", "pending@example.com", "subscribed@example.com"]
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            post(client, address, ip=f"10.0.3.{i}")
+        counts.append([q["sql"].split()[0] for q in queries])
+    assert counts[0] == counts[1] == counts[2], "the same statements, whatever the address"
+    assert SubscriptionRequest.objects.count() == 3
+
+
+def test_invalid_forms_do_not_use_up_the_clients_quota(client, settings):
+    settings.SUBSCRIBE_RATE_PER_IP = 2
+    for _ in range(5):
+        assert post(client, "typo@", ip="10.7.7.7").status_code == 400
+    codes = [post(client, f"ok{i}@example.com", ip="10.7.7.7").status_code for i in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_no_second_confirmation_while_the_first_link_works(client, smtp, time_machine, settings):
+    # Within the per-address limit, which is not what this is about.
+    settings.SUBSCRIBE_RATE_PER_ADDRESS = 10
+    time_machine.move_to("2026-11-29 02:00Z", tick=False)
+    post(client, "victim@example.com", ip="10.0.4.1")
+    run_pipeline()
+    first_link = link_in(smtp.handler.messages[0], "confirm")
+    for i in range(2, 5):
+        time_machine.move_to(f"2026-11-29 0{i}:00Z", tick=False)
+        assert post(client, "victim@example.com", ip=f"10.0.4.{i}").status_code == 200
+        run_pipeline()
+    assert len(smtp.handler.to("victim@example.com")) == 1
+    # The link already sent still works: its nonce did not change.
+    assert client.post(first_link).status_code == 200
+    assert Subscriber.objects.get().confirmed_at is not None
+
+
+def test_a_new_confirmation_once_the_first_link_has_expired(client, smtp, time_machine):
+    time_machine.move_to("2026-11-29 02:00Z", tick=False)
+    post(client, "slow@example.com")
+    run_pipeline()
+    time_machine.move_to("2026-11-30 02:00:01Z", tick=False)
+    post(client, "slow@example.com")
+    run_pipeline()
+    assert len(smtp.handler.to("slow@example.com")) == 2
+
+
+def test_the_per_address_limit_still_holds_for_subscribed_addresses(client, settings, subscribe):
+    settings.SUBSCRIBE_RATE_PER_ADDRESS = 3
+    subscribe("known@example.com")
+    codes = [post(client, "known@example.com", ip=f"10.0.5.{i}").status_code for i in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_requests_left_by_a_lost_task_are_handled_by_the_sweeper(client, smtp):
+    post(client, "later@example.com")
+    assert SubscriptionRequest.objects.count() == 1
+    sweep_outbox()  # no broker involved: it runs here
+    assert Subscriber.objects.filter(email="later@example.com").exists()
+    assert not SubscriptionRequest.objects.exists()
