@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 from statuspage.markdown import render_markdown
@@ -117,13 +118,20 @@ def context_for(notification: Notification, language: str, to_staff: bool) -> di
     return context
 
 
+def render_plain(template: str, context: dict) -> str:
+    """A subject or text body: plain text, so nothing in it is HTML-escaped ("Mobile app &
+    API gateway", not "&amp;"), whether or not the template remembers `{% autoescape off %}`."""
+    return get_template(template).template.render(Context(context, autoescape=False))
+
+
 def render(notification: Notification, language: str, to_staff: bool = False) -> Rendered:
-    """The notification's email in `language`, with placeholder links."""
+    """The notification's email in `language`, with placeholder links: the subject and the
+    text body as plain text, the HTML body escaped for HTML."""
     name = template_name(notification, to_staff)
     with translation.override(language):
         context = context_for(notification, language, to_staff)
-        subject = render_to_string(f"emails/{name}_subject.txt", context)
-        text = render_to_string(f"emails/{name}_body.txt", context)
+        subject = render_plain(f"emails/{name}_subject.txt", context)
+        text = render_plain(f"emails/{name}_body.txt", context)
         html = render_to_string(f"emails/{name}_body.html", context)
     return Rendered(" ".join(subject.split()), text, html)
 
