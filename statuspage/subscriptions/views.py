@@ -9,12 +9,19 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from statuspage.subscriptions import links, outbox
 from statuspage.subscriptions.forms import PreferencesForm, SubscribeForm
-from statuspage.subscriptions.models import Notification, Subscriber, new_nonce, normalise_address
+from statuspage.subscriptions.models import (
+    Language,
+    Notification,
+    Subscriber,
+    new_nonce,
+    normalise_address,
+)
 from statuspage.subscriptions.tasks import send_deliveries
 
 RATE_WINDOW = 3600
@@ -72,7 +79,10 @@ def subscribe_address(form: SubscribeForm, now) -> None:
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "subscriptions/subscribe.html", {"form": SubscribeForm()})
+        # The emails' language starts as the page's: the reader is reading it.
+        language = get_language() if get_language() in Language.values else settings.LANGUAGE_CODE
+        form = SubscribeForm(initial={"language": language})
+        return render(request, "subscriptions/subscribe.html", {"form": form})
     form = SubscribeForm(request.POST)
     if over_limit(f"subscribe:ip:{client_ip(request)}", settings.SUBSCRIBE_RATE_PER_IP):
         return render(request, "subscriptions/rate_limited.html", status=429)
