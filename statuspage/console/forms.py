@@ -100,7 +100,14 @@ class ComponentStatusesMixin:
 class ComponentStatusForm(ConsoleForm):
     id_prefix = "component_status"
 
-    status = forms.ChoiceField(choices=ComponentStatus.choices)
+    # "Operational" by hand means nothing is declared by hand: incidents and probes still
+    # decide. Saying "Operational" beside a component in outage would read as a contradiction.
+    status = forms.ChoiceField(
+        choices=[
+            (value, "Not set (operational)" if value == ComponentStatus.OPERATIONAL else label)
+            for value, label in ComponentStatus.choices
+        ]
+    )
 
 
 class IncidentOpenForm(ComponentStatusesMixin, ConsoleForm):
