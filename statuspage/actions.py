@@ -107,6 +107,7 @@ def incident_state(incident: Incident) -> dict:
             for link in incident.affected.select_related("component").order_by("component__slug")
         },
         "postmortem": incident.postmortem,
+        "postmortem_alt": incident.postmortem_alt,
     }
 
 
@@ -381,9 +382,11 @@ def write_postmortem(
     actor,
     via: str,
     publish: bool = True,
+    body_alt: str | None = None,
     now: datetime | None = None,
 ) -> Incident:
-    """Save the postmortem; publishing it moves a resolved incident to `postmortem`."""
+    """Save the postmortem (and its second-language version, unless `body_alt` is None);
+    publishing it moves a resolved incident to `postmortem`."""
     now = now or timezone.now()
     if not body.strip():
         raise ValidationError({"postmortem": "The postmortem is empty."})
@@ -394,6 +397,8 @@ def write_postmortem(
             raise ValidationError({"postmortem": message})
         before = incident_state(incident)
         incident.postmortem = body
+        if body_alt is not None:
+            incident.postmortem_alt = body_alt
         if publish:
             incident.postmortem_published_at = incident.postmortem_published_at or now
             incident.status = IncidentStatus.POSTMORTEM

@@ -114,6 +114,7 @@ def incident_out(incident: Incident) -> dict:
         ],
         "internal_notes": [note_out(note) for note in incident.notes.all()],
         "postmortem_body": incident.postmortem,
+        "postmortem_body_alt": incident.postmortem_alt,
         "postmortem_published_at": incident.postmortem_published_at,
         "started_at": incident.started_at,
         "monitoring_at": incident.monitoring_at,

@@ -203,6 +203,12 @@ class ResolveForm(ConsoleForm):
         label="Message",
         initial="This incident has been resolved.",
     )
+    body_alt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Message (second language)",
+        initial="此事件已解决。",
+    )
     notify = forms.BooleanField(required=False, initial=True, label="Notify subscribers")
 
 
@@ -210,6 +216,11 @@ class PostmortemForm(ConsoleForm):
     id_prefix = "postmortem"
 
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 10}), label="Postmortem (Markdown)")
+    body_alt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        label="Postmortem in the second language (Markdown)",
+    )
     publish = forms.BooleanField(
         required=False, initial=True, label="Publish (moves the incident to postmortem)"
     )

@@ -75,7 +75,13 @@ def render_detail(
         "update_form": update_form or IncidentUpdateForm(incident=incident),
         "resolve_form": resolve_form or ResolveForm(),
         "postmortem_form": postmortem_form
-        or PostmortemForm(initial={"body": incident.postmortem, "publish": True}),
+        or PostmortemForm(
+            initial={
+                "body": incident.postmortem,
+                "body_alt": incident.postmortem_alt,
+                "publish": True,
+            }
+        ),
         "note_form": note_form or NoteForm(),
     }
     return render(request, "console/incident_detail.html", context, status=status)
@@ -195,6 +201,7 @@ def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             actions.resolve_incident(
                 incident,
                 body=form.cleaned_data["body"],
+                body_alt=form.cleaned_data["body_alt"],
                 notify=form.cleaned_data["notify"],
                 actor=request.user,
                 via=VIA,
@@ -252,6 +259,7 @@ def incident_postmortem(request: HttpRequest, pk: int) -> HttpResponse:
             actions.write_postmortem(
                 incident,
                 body=form.cleaned_data["body"],
+                body_alt=form.cleaned_data["body_alt"],
                 publish=form.cleaned_data["publish"],
                 actor=request.user,
                 via=VIA,
