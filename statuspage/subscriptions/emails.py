@@ -16,6 +16,7 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
+from statuspage.context_processors import site_name
 from statuspage.markdown import render_markdown
 from statuspage.subscriptions import links
 from statuspage.subscriptions.models import Delivery, Notification
@@ -62,7 +63,8 @@ def template_name(notification: Notification, to_staff: bool) -> str:
 def context_for(notification: Notification, language: str, to_staff: bool) -> dict:
     context = {
         "kind": notification.kind,
-        "site_name": settings.SITE_NAME,
+        # Staff alerts go out in LANGUAGE_CODE, so they name the site as the console does.
+        "site_name": site_name(language),
         "site_url": settings.SITE_URL,
         "manage_url": MANAGE_MARK,
         "unsubscribe_url": UNSUBSCRIBE_MARK,

@@ -197,3 +197,16 @@ def test_maintenance_and_staff_subjects_are_plain_text(smtp, subscribe, make_com
     assert staff["Subject"] == "[Loans & Co staff] Probe 'bureau' & <dns> failing"
     assert "value seen: <E503> & more" in staff.get_body(("plain",)).get_content()
     assert "value seen: &lt;E503&gt; &amp; more" in staff.get_body(("html",)).get_content()
+
+
+def test_the_site_is_named_in_the_subscribers_language(smtp, subscribe, make_component, settings):
+    settings.SITE_NAME, settings.SITE_NAME_ALT = "Acme Loans Status", "爱克米贷款服务状态"
+    subscribe("en@example.com", language="en")
+    subscribe("zh@example.com", language="zh-hans")
+    open_incident([make_component("repayment")])
+    run_pipeline()
+    [english] = smtp.handler.to("en@example.com")
+    [chinese] = smtp.handler.to("zh@example.com")
+    assert "爱克米贷款服务状态" in chinese.get_body(("plain",)).get_content()
+    assert "Acme Loans Status" not in chinese.get_body(("html",)).get_content()
+    assert "Acme Loans Status" in english.get_body(("plain",)).get_content()
