@@ -195,6 +195,65 @@ class IncidentEditForm(ComponentStatusesMixin, ConsoleForm):
         return self.component_statuses() if self.components_submitted() else None
 
 
+class IncidentTemplateForm(ConsoleForm):
+    """A ready-made first message for incidents that recur (a bureau outage, a bank's batch
+    delay), in both languages."""
+
+    id_prefix = "template"
+
+    name = forms.CharField(max_length=100, help_text="What staff pick it by.")
+    title = forms.CharField(max_length=200)
+    title_alt = forms.CharField(max_length=200, required=False, label="Title (second language)")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="First message")
+    body_alt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="First message (second language)",
+    )
+    impact = forms.ChoiceField(choices=Impact.choices, initial=Impact.MINOR)
+    component_status = forms.ChoiceField(
+        choices=[c for c in ComponentStatus.choices if c[0] != ComponentStatus.OPERATIONAL],
+        initial=ComponentStatus.PARTIAL_OUTAGE,
+        label="Put its components in",
+    )
+    components = forms.ModelMultipleChoiceField(
+        queryset=Component.objects.select_related("group").order_by(
+            "group__position", "position", "name"
+        ),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, template=None, **kwargs):
+        if template is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": template.name,
+                    "title": template.title,
+                    "title_alt": template.title_alt,
+                    "body": template.body,
+                    "body_alt": template.body_alt,
+                    "impact": template.impact,
+                    "component_status": template.component_status,
+                    "components": list(template.components.all()),
+                },
+            )
+        self.template = template
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        from statuspage.models import IncidentTemplate
+
+        name = self.cleaned_data["name"].strip()
+        others = IncidentTemplate.objects.filter(name__iexact=name)
+        if self.template is not None:
+            others = others.exclude(pk=self.template.pk)
+        if others.exists():
+            raise ValidationError("Another template has this name.")
+        return name
+
+
 class ResolveForm(ConsoleForm):
     id_prefix = "resolve"
 

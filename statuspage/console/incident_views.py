@@ -117,7 +117,13 @@ def incident_new(request: HttpRequest) -> HttpResponse:
         except ValueError:
             template_id = 0
         template = get_object_or_404(IncidentTemplate, pk=template_id)
-        initial = {"title": template.title, "body": template.body, "impact": template.impact}
+        initial = {
+            "title": template.title,
+            "title_alt": template.title_alt,
+            "body": template.body,
+            "body_alt": template.body_alt,
+            "impact": template.impact,
+        }
         component_initial = {
             component.pk: template.component_status for component in template.components.all()
         }
