@@ -50,6 +50,7 @@ def component_out(component: Component) -> dict:
         "name_alt": component.name_alt,
         "slug": component.slug,
         "description": component.description,
+        "description_alt": component.description_alt,
         "group_id": optional_id(component.group_id),
         "position": component.position,
         "status": component.status,

@@ -198,6 +198,7 @@ class ComponentOut(Schema):
     name_alt: str
     slug: str
     description: str
+    description_alt: str
     group_id: str | None
     position: int
     status: ComponentStatus = Field(description="The effective status.")
