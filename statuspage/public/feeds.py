@@ -59,12 +59,9 @@ class FeedEntry:
 
 
 def entry_time(moment: datetime) -> str:
-    """The time with an explicit offset ("2026-11-20 12:00 UTC+08:00"): a zone abbreviation
-    such as CST names three different zones, and is English in a Chinese feed."""
     local = timezone.localtime(moment)
-    offset = local.strftime("%z")
     return format_html(
-        '<time datetime="{}">{} UTC{}:{}</time>',
+        '<time datetime="{}">{}</time>',
         local.isoformat(),
         moment_text(moment),
     )

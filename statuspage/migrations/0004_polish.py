@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('statuspage', '0002_journey'),
+        ('statuspage', '0003_escalation_notified_at'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitors', '0003_result_index_per_vantage_point'),
+        ('monitors', '0004_stall'),
     ]
 
     operations = [
