@@ -79,6 +79,9 @@ class ProbeState(models.Model):
     severity = models.CharField(max_length=32, blank=True)
     failed_condition = models.CharField(max_length=200, blank=True)
     seen = models.CharField(max_length=200, blank=True)
+    # TLS probes: the certificate last read here (subject, issuer, not_after, days_left,
+    # chain_ok, hostname_ok, not_verified_because), kept when a later run cannot connect.
+    certificate = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["probe_id", "vantage_point"]

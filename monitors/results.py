@@ -46,11 +46,13 @@ class RunResult:
     seen: str = ""
     error: str = ""
     severity: str = ""
+    certificate: dict | None = None  # what a TLS check read; see ProbeState.certificate
 
     @classmethod
     def from_check(cls, outcome, verdict) -> RunResult:
         """From a check's Outcome and the conditions' Verdict (monitors.checks, .conditions)."""
         return cls(
+            certificate=certificate_facts(outcome.details),
             ok=bool(verdict.ok),
             latency_ms=outcome.response_time_ms,
             status_code=outcome.status_code,
@@ -77,6 +79,24 @@ class RunResult:
         if self.failed_condition:
             return clip(f"{self.failed_condition} failed (seen: {self.seen})", 300)
         return clip(self.error or "failed", 300)
+
+
+CERTIFICATE_KEYS = (
+    "subject",
+    "issuer",
+    "not_after",
+    "days_left",
+    "chain_ok",
+    "hostname_ok",
+    "not_verified_because",
+)
+
+
+def certificate_facts(details: dict | None) -> dict | None:
+    """The certificate a TLS check read, as the console shows it; None for other kinds."""
+    if not details or "not_after" not in details:
+        return None
+    return {key: details[key] for key in CERTIFICATE_KEYS if key in details}
 
 
 def lock_probe(probe_id: int) -> bool:
@@ -219,6 +239,8 @@ def update_state(
     state.last_checked_at = now
     state.last_ok = run.ok
     state.last_summary = run.summary
+    if run.certificate is not None:
+        state.certificate = run.certificate
     if not run.ok:
         if old.consecutive_failures == 0 and not old.is_down:
             state.failing_since = now

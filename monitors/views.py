@@ -6,8 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -125,6 +127,34 @@ def latency_chart(probe: Probe, now: datetime, width: int = 720, height: int = 1
     return LatencyChart(width, height, series, max_ms, start, end)
 
 
+@dataclass(frozen=True)
+class HeartbeatHowTo:
+    """What the job behind a heartbeat probe must call, ready to paste into its script."""
+
+    url: str
+
+    @property
+    def fail_url(self) -> str:
+        return f"{self.url}/fail"
+
+    @property
+    def curl(self) -> str:
+        # -f: an HTTP error fails the job's step; -sS: quiet but for errors; -m, --retry: a
+        # status site that is briefly away neither hangs the job nor loses the call.
+        return f"curl -fsS -m 10 --retry 3 {self.url}"
+
+    @property
+    def curl_fail(self) -> str:
+        return f"curl -fsS -m 10 --retry 3 {self.fail_url}"
+
+
+def heartbeat_how_to(probe: Probe) -> HeartbeatHowTo | None:
+    if probe.kind != "heartbeat" or not probe.heartbeat_token:
+        return None
+    path = reverse("heartbeat", args=[probe.heartbeat_token])
+    return HeartbeatHowTo(f"{settings.SITE_URL.rstrip('/')}{path}")
+
+
 @require_GET
 @staff_required
 def probe_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -149,5 +179,7 @@ def probe_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "problems": probe.network_problems.all()[:20],
         "chart": latency_chart(probe, now),
         "history": daily_history([probe.pk], 14, now)[::-1],
+        "heartbeat": heartbeat_how_to(probe),
+        "certificates": [s for s in row.states if s.certificate],
     }
     return render(request, "console/probes/detail.html", context)

@@ -27,6 +27,7 @@ from statuspage.models import (
     Incident,
     IncidentComponent,
     IncidentStatus,
+    IncidentTemplate,
     IncidentUpdate,
     InternalNote,
     Maintenance,
@@ -108,6 +109,7 @@ def incident_state(incident: Incident) -> dict:
             for link in incident.affected.select_related("component").order_by("component__slug")
         },
         "postmortem": incident.postmortem,
+        "postmortem_alt": incident.postmortem_alt,
     }
 
 
@@ -382,9 +384,11 @@ def write_postmortem(
     actor,
     via: str,
     publish: bool = True,
+    body_alt: str | None = None,
     now: datetime | None = None,
 ) -> Incident:
-    """Save the postmortem; publishing it moves a resolved incident to `postmortem`."""
+    """Save the postmortem (and its second-language version, unless `body_alt` is None);
+    publishing it moves a resolved incident to `postmortem`."""
     now = now or timezone.now()
     if not body.strip():
         raise ValidationError({"postmortem": "The postmortem is empty."})
@@ -395,6 +399,8 @@ def write_postmortem(
             raise ValidationError({"postmortem": message})
         before = incident_state(incident)
         incident.postmortem = body
+        if body_alt is not None:
+            incident.postmortem_alt = body_alt
         if publish:
             incident.postmortem_published_at = incident.postmortem_published_at or now
             incident.status = IncidentStatus.POSTMORTEM
@@ -663,3 +669,55 @@ def advance_maintenances(now: datetime | None = None) -> list[Maintenance]:
         except ValidationError:
             continue
     return moved
+
+
+def template_state(template: IncidentTemplate) -> dict:
+    return {
+        "name": template.name,
+        "title": template.title,
+        "title_alt": template.title_alt,
+        "body": template.body,
+        "body_alt": template.body_alt,
+        "impact": template.impact,
+        "component_status": template.component_status,
+        "components": sorted(c.slug for c in template.components.all()),
+    }
+
+
+def save_incident_template(
+    template: IncidentTemplate | None,
+    *,
+    fields: Mapping[str, str],
+    components: Iterable[Component],
+    actor,
+    via: str,
+    now: datetime | None = None,
+) -> IncidentTemplate:
+    """Create (`template` None) or change an incident template. Templates are staff tools:
+    nothing public changes, so no event and no version bump, only the audit entry."""
+    now = now or timezone.now()
+    check_choice("impact", fields["impact"], Impact)
+    check_choice("component_status", fields["component_status"], ComponentStatus)
+    with transaction.atomic():
+        before = None
+        if template is None:
+            template = IncidentTemplate()
+        else:
+            template = IncidentTemplate.objects.select_for_update().get(pk=template.pk)
+            before = template_state(template)
+        for name, value in fields.items():
+            setattr(template, name, value)
+        template.save()
+        template.components.set(components)
+        action = "incident_template.create" if before is None else "incident_template.edit"
+        audit(actor, via, action, template, before, template_state(template), now)
+    return template
+
+
+def delete_incident_template(
+    template: IncidentTemplate, *, actor, via: str, now: datetime | None = None
+) -> None:
+    with transaction.atomic():
+        before = template_state(template)
+        audit(actor, via, "incident_template.delete", template, before, None, now)
+        template.delete()

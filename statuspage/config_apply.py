@@ -51,6 +51,7 @@ def group_state(group: ComponentGroup) -> dict:
         "name": group.name,
         "name_alt": group.name_alt,
         "description": group.description,
+        "description_alt": group.description_alt,
         "position": group.position,
     }
 
@@ -60,6 +61,7 @@ def component_state(component: Component, depends_on: list[str]) -> dict:
         "name": component.name,
         "name_alt": component.name_alt,
         "description": component.description,
+        "description_alt": component.description_alt,
         "position": component.position,
         "group": component.group.slug if component.group else None,
         "is_public": component.is_public,

@@ -26,7 +26,7 @@ VANTAGE_POINT = re.compile(r"^[a-z0-9][-a-z0-9_]*$")
 MIN_INTERVAL_SECONDS = 10
 
 TOP_KEYS = {"groups", "components", "journeys"}
-GROUP_KEYS = {"slug", "name", "name_alt", "description", "position"}
+GROUP_KEYS = {"slug", "name", "name_alt", "description", "description_alt", "position"}
 COMPONENT_KEYS = GROUP_KEYS | {"group", "public", "only_show_if_degraded", "depends_on", "probes"}
 JOURNEY_KEYS = {"slug", "name", "name_alt", "position", "components"}
 # Every other key of a probe belongs to its kind and goes into Probe.config.
@@ -148,9 +148,9 @@ def read_common(reader: Reader, node: Node, kind: str, allowed: set[str], requir
     fields: dict = {}
     if "name" in values:
         set_if_given(fields, "name", reader.text(values["name"], f"{where}: name", blank=False))
-    for key in ("name_alt", "description"):
+    for key in ("name_alt", "description", "description_alt"):
         if key in values:
-            max_length = 10_000 if key == "description" else 100
+            max_length = 10_000 if key.startswith("description") else 100
             set_if_given(fields, key, reader.text(values[key], f"{where}: {key}", max_length))
     if "position" in values:
         set_if_given(fields, "position", reader.integer(values["position"], f"{where}: position"))
@@ -161,9 +161,9 @@ def read_group(reader: Reader, node: Node, position: int, config: Config) -> Non
     common = read_common(reader, node, "group", GROUP_KEYS, {"slug", "name"})
     if common is None or common[0] is MISSING:
         return
-    slug, _, _, fields = common
-    fields = {"name_alt": "", "description": "", "position": position} | fields
-    config.groups.append(Spec(slug, fields, line_of(node)))
+    slug, _, _, given = common
+    fields = {"name_alt": "", "description": "", "description_alt": "", "position": position}
+    config.groups.append(Spec(slug, fields | given, line_of(node)))
 
 
 def read_component(reader: Reader, node: Node, positions: dict, config: Config) -> None:
@@ -182,6 +182,7 @@ def read_component(reader: Reader, node: Node, positions: dict, config: Config) 
     spec.fields = {
         "name_alt": "",
         "description": "",
+        "description_alt": "",
         "position": position,
         "group": None if group is MISSING else group,
         "is_public": True,

@@ -36,10 +36,21 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 
-def render_markdown(text: str) -> SafeString:
+# Every page (and email) that shows staff Markdown has its own h1 (the title) and h2 (its
+# sections, such as "Postmortem"): a "# Root cause" in the text becomes an h3, below them.
+HEADING_BASE_LEVEL = 3
+
+
+def render_markdown(text: str, base_level: int = HEADING_BASE_LEVEL) -> SafeString:
     """Markdown to HTML that is safe to insert into a page: no scripts, no event handler
-    attributes, no `javascript:` or `data:` links, every link opened without a referrer."""
-    html = md.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+    attributes, no `javascript:` or `data:` links, every link opened without a referrer, and
+    headings shifted so that `#` is an h`base_level` (capped at h6)."""
+    html = md.markdown(
+        text or "",
+        extensions=["extra", "sane_lists", "toc"],
+        extension_configs={"toc": {"baselevel": base_level}},
+        output_format="html",
+    )
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -98,6 +98,9 @@ class ComponentGroup(models.Model):
     )
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+    description_alt = models.TextField(
+        blank=True, help_text="The description in the second language (optional)."
+    )
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -116,6 +119,9 @@ class Component(models.Model):
     )
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+    description_alt = models.TextField(
+        blank=True, help_text="The description in the second language (optional)."
+    )
     group = models.ForeignKey(
         ComponentGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="components"
     )
@@ -226,6 +232,9 @@ class Incident(models.Model):
     # most once per ESCALATION_NOTIFY_MINUTES).
     escalation_notified_at = models.DateTimeField(null=True, blank=True)
     postmortem = models.TextField(blank=True)
+    postmortem_alt = models.TextField(
+        blank=True, help_text="The postmortem in the second language (Markdown)."
+    )
     postmortem_published_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     monitoring_at = models.DateTimeField(null=True, blank=True)
@@ -376,7 +385,13 @@ class InternalNote(models.Model):
 class IncidentTemplate(models.Model):
     name = models.CharField(max_length=100, unique=True)
     title = models.CharField(max_length=200)
+    title_alt = models.CharField(
+        max_length=200, blank=True, help_text="The title in the second language."
+    )
     body = models.TextField(help_text="Markdown: the first update's message.")
+    body_alt = models.TextField(
+        blank=True, help_text="The first message in the second language (Markdown)."
+    )
     impact = models.CharField(max_length=10, choices=Impact.choices, default=Impact.MINOR)
     component_status = models.CharField(
         max_length=32, choices=ComponentStatus.choices, default=ComponentStatus.PARTIAL_OUTAGE

@@ -31,6 +31,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "Lending Platform Status")
+# The site's name in the second language of LANGUAGES (empty: SITE_NAME in both).
+SITE_NAME_ALT = env_str("SITE_NAME_ALT", "借贷平台服务状态")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -98,13 +98,16 @@ class TlsCheck(Check):
             "subject": certificate.subject.rfc4514_string(),
             "issuer": certificate.issuer.rfc4514_string(),
         }
-        # OpenSSL's own words: "certificate has expired", "self-signed certificate", "Hostname
-        # mismatch, certificate is not valid for 'x'".
-        error = short(f"certificate verify failed: {reason}") if reason else ""
         # A client that verifies (every borrower's app) cannot use a server whose certificate
         # fails verification: like Gatus, that counts as not connected, unless the probe was
-        # told not to verify (an internal endpoint with a private CA, say).
-        connected = not error or not config["verify_tls"]
+        # told not to verify (an internal endpoint with a private CA, say). Then what OpenSSL
+        # said is a fact about the certificate, not an error of a run that passed.
+        connected = not reason or not config["verify_tls"]
+        # OpenSSL's own words: "certificate has expired", "self-signed certificate", "Hostname
+        # mismatch, certificate is not valid for 'x'".
+        error = short(f"certificate verify failed: {reason}") if reason and not connected else ""
+        if reason and connected:
+            details["not_verified_because"] = short(reason)
         return Outcome(
             connected=connected,
             response_time_ms=response_time,

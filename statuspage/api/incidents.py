@@ -151,6 +151,7 @@ def write_postmortem(request: HttpRequest, incident_id: str, payload: Postmortem
         actions.write_postmortem(
             incident,
             body=payload.body,
+            body_alt=payload.body_alt,
             publish=payload.publish,
             actor=request.auth,
             via=AuditEntry.Via.API,

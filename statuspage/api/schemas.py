@@ -138,6 +138,9 @@ class Resolution(RequestBody):
 
 class Postmortem(RequestBody):
     body: Message = Field(description="The postmortem (Markdown).")
+    body_alt: str | None = Field(
+        None, description="The postmortem in the second language; omitted: left as it is."
+    )
     publish: bool = Field(True, description="Publish it, moving the incident to postmortem.")
 
 
@@ -195,6 +198,7 @@ class ComponentOut(Schema):
     name_alt: str
     slug: str
     description: str
+    description_alt: str
     group_id: str | None
     position: int
     status: ComponentStatus = Field(description="The effective status.")
@@ -260,6 +264,7 @@ class IncidentOut(Schema):
     incident_updates: list[IncidentUpdateOut] = Field(description="Newest first.")
     internal_notes: list[NoteOut] = Field(description="Staff only: never published.")
     postmortem_body: str
+    postmortem_body_alt: str
     postmortem_published_at: datetime | None
     started_at: datetime
     monitoring_at: datetime | None

@@ -11,35 +11,50 @@ from django.views.decorators.http import require_GET
 
 from statuspage.console.decorators import staff_required
 from statuspage.console.forms import AuditFilterForm
-from statuspage.models import AuditEntry
+from statuspage.models import AuditEntry, ComponentStatus
 
 PER_PAGE = 50
 
 
+STATUS_WORDS = {value: str(label) for value, label in ComponentStatus.choices}
+
+
 def as_text(value) -> str:
+    """A value as staff read it: component statuses as words, other structures as JSON."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return STATUS_WORDS.get(value, value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def flatten(value: dict, prefix: str = "") -> dict:
+    """Nested dicts as dotted keys ({"config": {"url": …}} -> {"config.url": …}), so that a
+    change deep inside a probe's config shows as that one key, not as two whole documents."""
+    flat = {}
+    for key, item in value.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(item, dict) and item:
+            flat.update(flatten(item, name))
+        else:
+            flat[name] = item
+    return flat
+
+
 def changes(before, after) -> list[dict]:
-    """Before/after as rows of (field, before, after, changed): dicts field by field, anything
-    else as one row, so that the log shows what an action really changed."""
-    if isinstance(before, dict) or isinstance(after, dict):
-        before, after = before or {}, after or {}
-        if isinstance(before, dict) and isinstance(after, dict):
-            return [
-                {
-                    "field": key,
-                    "before": as_text(before.get(key)),
-                    "after": as_text(after.get(key)),
-                    "changed": before.get(key) != after.get(key),
-                }
-                for key in sorted(before.keys() | after.keys())
-            ]
-    return [{"field": "", "before": as_text(before), "after": as_text(after), "changed": True}]
+    """Before/after as rows of (field, before, after): only the keys whose value changed, nested
+    dicts key by key; anything else as one row."""
+    if isinstance(before, dict | None) and isinstance(after, dict | None) and (before or after):
+        old, new = flatten(before or {}), flatten(after or {})
+        rows = [
+            {"field": key, "before": as_text(old.get(key)), "after": as_text(new.get(key))}
+            for key in sorted(old.keys() | new.keys())
+        ]
+        # None and "" read the same ("–"): a row showing "– → –" tells nothing.
+        return [row for row in rows if row["before"] != row["after"]]
+    if before == after:
+        return []
+    return [{"field": "", "before": as_text(before), "after": as_text(after)}]
 
 
 @staff_required

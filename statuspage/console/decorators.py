@@ -3,19 +3,25 @@
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous visitors go to the login page; logged-in users who are not staff get a 403."""
+    """Anonymous visitors go to the login page; logged-in users who are not staff get a 403.
+    Console pages are in LANGUAGE_CODE whatever the browser asks for."""
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_staff:
             raise PermissionDenied
-        return view(request, *args, **kwargs)
+        # The console is written in the first language only: a browser asking for Chinese
+        # would otherwise get translated status labels inside English pages.
+        with translation.override(settings.LANGUAGE_CODE):
+            return view(request, *args, **kwargs)
 
     return wrapper

@@ -100,7 +100,14 @@ class ComponentStatusesMixin:
 class ComponentStatusForm(ConsoleForm):
     id_prefix = "component_status"
 
-    status = forms.ChoiceField(choices=ComponentStatus.choices)
+    # "Operational" by hand means nothing is declared by hand: incidents and probes still
+    # decide. Saying "Operational" beside a component in outage would read as a contradiction.
+    status = forms.ChoiceField(
+        choices=[
+            (value, "Not set (operational)" if value == ComponentStatus.OPERATIONAL else label)
+            for value, label in ComponentStatus.choices
+        ]
+    )
 
 
 class IncidentOpenForm(ComponentStatusesMixin, ConsoleForm):
@@ -188,6 +195,65 @@ class IncidentEditForm(ComponentStatusesMixin, ConsoleForm):
         return self.component_statuses() if self.components_submitted() else None
 
 
+class IncidentTemplateForm(ConsoleForm):
+    """A ready-made first message for incidents that recur (a bureau outage, a bank's batch
+    delay), in both languages."""
+
+    id_prefix = "template"
+
+    name = forms.CharField(max_length=100, help_text="What staff pick it by.")
+    title = forms.CharField(max_length=200)
+    title_alt = forms.CharField(max_length=200, required=False, label="Title (second language)")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="First message")
+    body_alt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="First message (second language)",
+    )
+    impact = forms.ChoiceField(choices=Impact.choices, initial=Impact.MINOR)
+    component_status = forms.ChoiceField(
+        choices=[c for c in ComponentStatus.choices if c[0] != ComponentStatus.OPERATIONAL],
+        initial=ComponentStatus.PARTIAL_OUTAGE,
+        label="Put its components in",
+    )
+    components = forms.ModelMultipleChoiceField(
+        queryset=Component.objects.select_related("group").order_by(
+            "group__position", "position", "name"
+        ),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, template=None, **kwargs):
+        if template is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": template.name,
+                    "title": template.title,
+                    "title_alt": template.title_alt,
+                    "body": template.body,
+                    "body_alt": template.body_alt,
+                    "impact": template.impact,
+                    "component_status": template.component_status,
+                    "components": list(template.components.all()),
+                },
+            )
+        self.template = template
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        from statuspage.models import IncidentTemplate
+
+        name = self.cleaned_data["name"].strip()
+        others = IncidentTemplate.objects.filter(name__iexact=name)
+        if self.template is not None:
+            others = others.exclude(pk=self.template.pk)
+        if others.exists():
+            raise ValidationError("Another template has this name.")
+        return name
+
+
 class ResolveForm(ConsoleForm):
     id_prefix = "resolve"
 
@@ -196,6 +262,12 @@ class ResolveForm(ConsoleForm):
         label="Message",
         initial="This incident has been resolved.",
     )
+    body_alt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Message (second language)",
+        initial="此事件已解决。",
+    )
     notify = forms.BooleanField(required=False, initial=True, label="Notify subscribers")
 
 
@@ -203,6 +275,11 @@ class PostmortemForm(ConsoleForm):
     id_prefix = "postmortem"
 
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 10}), label="Postmortem (Markdown)")
+    body_alt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        label="Postmortem in the second language (Markdown)",
+    )
     publish = forms.BooleanField(
         required=False, initial=True, label="Publish (moves the incident to postmortem)"
     )

@@ -75,7 +75,13 @@ def render_detail(
         "update_form": update_form or IncidentUpdateForm(incident=incident),
         "resolve_form": resolve_form or ResolveForm(),
         "postmortem_form": postmortem_form
-        or PostmortemForm(initial={"body": incident.postmortem, "publish": True}),
+        or PostmortemForm(
+            initial={
+                "body": incident.postmortem,
+                "body_alt": incident.postmortem_alt,
+                "publish": True,
+            }
+        ),
         "note_form": note_form or NoteForm(),
     }
     return render(request, "console/incident_detail.html", context, status=status)
@@ -111,7 +117,13 @@ def incident_new(request: HttpRequest) -> HttpResponse:
         except ValueError:
             template_id = 0
         template = get_object_or_404(IncidentTemplate, pk=template_id)
-        initial = {"title": template.title, "body": template.body, "impact": template.impact}
+        initial = {
+            "title": template.title,
+            "title_alt": template.title_alt,
+            "body": template.body,
+            "body_alt": template.body_alt,
+            "impact": template.impact,
+        }
         component_initial = {
             component.pk: template.component_status for component in template.components.all()
         }
@@ -195,6 +207,7 @@ def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             actions.resolve_incident(
                 incident,
                 body=form.cleaned_data["body"],
+                body_alt=form.cleaned_data["body_alt"],
                 notify=form.cleaned_data["notify"],
                 actor=request.user,
                 via=VIA,
@@ -252,6 +265,7 @@ def incident_postmortem(request: HttpRequest, pk: int) -> HttpResponse:
             actions.write_postmortem(
                 incident,
                 body=form.cleaned_data["body"],
+                body_alt=form.cleaned_data["body_alt"],
                 publish=form.cleaned_data["publish"],
                 actor=request.user,
                 via=VIA,

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from statuspage.console import audit_views, incident_views, maintenance_views, views
+from statuspage.console import (
+    audit_views,
+    incident_views,
+    maintenance_views,
+    template_views,
+    views,
+)
 
 app_name = "console"
 urlpatterns = [
@@ -10,6 +16,14 @@ urlpatterns = [
     path("incidents/new/", incident_views.incident_new, name="incident_new"),
     path("incidents/create/", incident_views.incident_create, name="incident_create"),
     path("incidents/<int:pk>/", incident_views.incident_detail, name="incident_detail"),
+    path("incidents/templates/", template_views.template_list, name="template_list"),
+    path("incidents/templates/new/", template_views.template_form, name="template_new"),
+    path("incidents/templates/<int:pk>/", template_views.template_form, name="template_edit"),
+    path(
+        "incidents/templates/<int:pk>/delete/",
+        template_views.template_delete,
+        name="template_delete",
+    ),
     path("incidents/<int:pk>/update/", incident_views.incident_update, name="incident_update"),
     path("incidents/<int:pk>/resolve/", incident_views.incident_resolve, name="incident_resolve"),
     path("incidents/<int:pk>/edit/", incident_views.incident_edit, name="incident_edit"),

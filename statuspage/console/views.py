@@ -20,7 +20,9 @@ from statuspage.models import (
     OPEN_INCIDENT_STATUSES,
     AuditEntry,
     Component,
+    ComponentStatus,
     Incident,
+    IncidentComponent,
     Maintenance,
     MaintenanceStatus,
 )
@@ -35,8 +37,15 @@ def render_dashboard(
 ) -> HttpResponse:
     """The dashboard; `failed` is a component whose status form came back with errors."""
     now = timezone.now()
+    # What declares each component's status besides the hand: the open incidents naming it.
+    declared: dict[int, list[IncidentComponent]] = {}
+    for link in IncidentComponent.objects.filter(
+        incident__status__in=OPEN_INCIDENT_STATUSES
+    ).select_related("incident"):
+        declared.setdefault(link.component_id, []).append(link)
     components = []
     for component in Component.objects.select_related("group", "status_cause"):
+        component.open_incident_links = declared.get(component.pk, [])
         if failed and failed[0].pk == component.pk:
             form = failed[1]
         else:
@@ -85,10 +94,12 @@ def component_status(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_action_errors(form, error)
         else:
+            if component.manual_status == ComponentStatus.OPERATIONAL:
+                done = "nothing set by hand any more"
+            else:
+                done = f"set by hand to {component.get_manual_status_display()}"
             messages.success(
-                request,
-                f"{component.name}: set by hand to {component.get_manual_status_display()}; "
-                f"now {component.get_status_display()}.",
+                request, f"{component.name}: {done}; now {component.get_status_display()}."
             )
             return redirect("console:dashboard")
     return render_dashboard(request, failed=(component, form), status=400)

@@ -1,13 +1,20 @@
 """SVG status badges (shields.io style) for the page and each public component, to embed in
 READMEs, wikis and dashboards. The status is written in words, not told by colour alone, and
-the badge carries a title and an accessible name."""
+the badge carries a title and an accessible name.
+
+Badges speak the reader's language: `?lang=zh-hans` in the address (for a page that embeds the
+badge in one language), else the request's (Accept-Language, or the language cookie); the
+cache keeps one badge per language and the response varies on both headers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
@@ -15,6 +22,8 @@ from statuspage import status as rules
 from statuspage.models import Component
 from statuspage.public.caching import public_cache
 from statuspage.public.queries import page_story
+from statuspage.public.summary import STATUS_WORDS, pick, uses_second_language
+from statuspage.public.views import BANNER_TEXT
 
 # Colours dark enough for white text to meet WCAG AA (4.5:1) on each.
 COLOURS = {
@@ -75,13 +84,22 @@ class Badge:
 
 def page_badge_for() -> Badge:
     story = page_story()
-    return Badge("status", story.description.lower(), INDICATOR_COLOURS[story.indicator])
+    message = str(BANNER_TEXT[story.indicator]).lower()
+    return Badge(_("status"), message, INDICATOR_COLOURS[story.indicator])
 
 
 def component_badge_for(component: Component) -> Badge:
-    # The API's own words (not the visitor's language): one badge, cached for everyone.
-    message = component.status.replace("_", " ")
-    return Badge(component.name, message, COLOURS[component.status])
+    """The component's badge in the active language."""
+    name = pick(component.name, component.name_alt, uses_second_language())
+    return Badge(name, str(STATUS_WORDS[component.status]).lower(), COLOURS[component.status])
+
+
+def reader_language(request: HttpRequest) -> str:
+    """`?lang=` when it names one of LANGUAGES, else the language the middleware chose."""
+    asked = request.GET.get("lang", "").lower()
+    if asked in {code for code, _name in settings.LANGUAGES}:
+        return asked
+    return getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
 
 
 def svg_response(badge: Badge) -> HttpResponse:
@@ -90,16 +108,18 @@ def svg_response(badge: Badge) -> HttpResponse:
 
 @require_safe
 @xframe_options_exempt
-@public_cache(cors=True)
+@public_cache(cors=True, html=True)
 def page_badge(request: HttpRequest) -> HttpResponse:
-    return svg_response(page_badge_for())
+    with translation.override(reader_language(request)):
+        return svg_response(page_badge_for())
 
 
 @require_safe
 @xframe_options_exempt
-@public_cache(cors=True)
+@public_cache(cors=True, html=True)
 def component_badge(request: HttpRequest, slug: str) -> HttpResponse:
     component = Component.objects.public().filter(slug=slug).first()
     if component is None:
         raise Http404("No such component")
-    return svg_response(component_badge_for(component))
+    with translation.override(reader_language(request)):
+        return svg_response(component_badge_for(component))

@@ -33,6 +33,19 @@ urlpatterns = [
     path("feeds/incidents.atom", feeds.all_atom, name="feed-atom"),
     path("feeds/components/<slug:slug>.rss", feeds.component_rss, name="component-feed-rss"),
     path("feeds/components/<slug:slug>.atom", feeds.component_atom, name="component-feed-atom"),
+    # The same feeds in another language of LANGUAGES (the view 404s for any other code).
+    path("feeds/<slug:language>/incidents.rss", feeds.all_rss, name="feed-rss-language"),
+    path("feeds/<slug:language>/incidents.atom", feeds.all_atom, name="feed-atom-language"),
+    path(
+        "feeds/<slug:language>/components/<slug:slug>.rss",
+        feeds.component_rss,
+        name="component-feed-rss-language",
+    ),
+    path(
+        "feeds/<slug:language>/components/<slug:slug>.atom",
+        feeds.component_atom,
+        name="component-feed-atom-language",
+    ),
     path("calendar/maintenance.ics", calendar.maintenance_calendar, name="maintenance-calendar"),
     path("badge.svg", badges.page_badge, name="badge"),
     path("components/<slug:slug>/badge.svg", badges.component_badge, name="component-badge"),

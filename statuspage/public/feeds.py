@@ -4,6 +4,11 @@ component, on `django.contrib.syndication`.
 Each entry is one incident or one maintenance; its id is its public page's address (stable for
 its life), its content the timeline of updates, newest first. Feed readers re-read an entry
 when its updated date moves, so a new update surfaces without creating a new entry.
+
+Every feed exists once per language: `/feeds/incidents.rss` in the first language of
+LANGUAGES, `/feeds/<language>/incidents.rss` in the others (a feed reader sends no
+Accept-Language worth trusting, so the language is in the address, and each language's pages
+link their own).
 """
 
 from __future__ import annotations
@@ -16,13 +21,16 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
+from statuspage.context_processors import site_name
 from statuspage.markdown import render_markdown
 from statuspage.models import (
     Component,
+    Impact,
     Incident,
     IncidentComponent,
     IncidentStatus,
@@ -32,6 +40,7 @@ from statuspage.models import (
     MaintenanceUpdate,
 )
 from statuspage.public.caching import public_cache
+from statuspage.public.summary import pick, uses_second_language
 from statuspage.times import moment as moment_text
 
 FEED_LIMIT = 50
@@ -59,6 +68,7 @@ def entry_time(moment: datetime) -> str:
 
 
 def timeline_html(updates, labels) -> str:
+    use_alt = uses_second_language()
     parts = []
     for update in updates:
         parts.append(
@@ -68,22 +78,33 @@ def timeline_html(updates, labels) -> str:
                 entry_time(update.display_at),
             )
         )
-        if update.body:
-            parts.append(str(render_markdown(update.body)))
+        body = pick(update.body, update.body_alt, use_alt)
+        if body:
+            parts.append(str(render_markdown(body)))
     return "\n".join(parts)
 
 
+def affected_text(names: list[str]) -> str:
+    return _("Affected: %(names)s.") % {"names": ", ".join(names)} if names else ""
+
+
 def incident_entry(incident: Incident) -> FeedEntry:
-    labels = dict(IncidentStatus.choices)
-    components = ", ".join(link.component.name for link in incident.affected.all())
+    """The entry in the active language (titles, messages, names and the words around them)."""
+    use_alt = uses_second_language()
+    labels = {value: str(label) for value, label in IncidentStatus.choices}
+    names = [
+        pick(link.component.name, link.component.name_alt, use_alt)
+        for link in incident.affected.all()
+    ]
+    impact = Impact(incident.impact).label if incident.impact in Impact.values else incident.impact
     header = format_html(
-        "<p>{}: {}. {}</p>",
-        "Impact",
-        incident.impact,
-        f"Affected: {components}." if components else "",
+        "<p>{} {}</p>",
+        format_html(_("Impact: {impact}."), impact=str(impact)),
+        affected_text(names),
     )
+    title = pick(incident.title, incident.title_alt, use_alt)
     return FeedEntry(
-        title=f"{incident.title} [{labels[incident.status]}]",
+        title=f"{title} [{labels[incident.status]}]",
         link=f"{settings.SITE_URL}/incidents/{incident.pk}",
         published=incident.started_at,
         updated=incident.updated_at,
@@ -93,17 +114,23 @@ def incident_entry(incident: Incident) -> FeedEntry:
 
 
 def maintenance_entry(maintenance: Maintenance) -> FeedEntry:
-    labels = dict(MaintenanceStatus.choices)
-    components = ", ".join(c.name for c in maintenance.components.all())
+    use_alt = uses_second_language()
+    labels = {value: str(label) for value, label in MaintenanceStatus.choices}
+    names = [pick(c.name, c.name_alt, use_alt) for c in maintenance.components.all()]
     header = format_html(
-        "<p>Scheduled {} to {}. {}</p>",
-        entry_time(maintenance.starts_at),
-        entry_time(maintenance.ends_at),
-        f"Affected: {components}." if components else "",
+        "<p>{} {}</p>",
+        format_html(
+            _("Scheduled {start} to {end}."),
+            start=entry_time(maintenance.starts_at),
+            end=entry_time(maintenance.ends_at),
+        ),
+        affected_text(names),
     )
-    description = str(render_markdown(maintenance.description)) if maintenance.description else ""
+    text = pick(maintenance.description, maintenance.description_alt, use_alt)
+    description = str(render_markdown(text)) if text else ""
+    title = pick(maintenance.title, maintenance.title_alt, use_alt)
     return FeedEntry(
-        title=f"{maintenance.title} [{labels[maintenance.status]}]",
+        title=f"{title} [{labels[maintenance.status]}]",
         link=f"{settings.SITE_URL}/maintenance/{maintenance.pk}",
         published=maintenance.created_at,
         updated=maintenance.updated_at,
@@ -152,13 +179,13 @@ class IncidentFeed(Feed):
     feed_type = Rss201rev2Feed
 
     def title(self) -> str:
-        return f"{settings.SITE_NAME}: incidents and maintenance"
+        return _("%(site)s: incidents and maintenance") % {"site": site_name()}
 
     def link(self) -> str:
         return f"{settings.SITE_URL}/"
 
     def description(self) -> str:
-        return f"Incidents and scheduled maintenance of {settings.SITE_NAME}."
+        return _("Incidents and scheduled maintenance of %(site)s.") % {"site": site_name()}
 
     def items(self) -> list[FeedEntry]:
         return feed_entries()
@@ -202,13 +229,15 @@ class ComponentFeed(IncidentFeed):
         return component
 
     def title(self, obj: Component) -> str:
-        return f"{settings.SITE_NAME}: {obj.name}"
+        return _("%(site)s: %(name)s") % {"site": site_name(), "name": component_name(obj)}
 
     def link(self, obj: Component) -> str:
         return f"{settings.SITE_URL}/"
 
     def description(self, obj: Component) -> str:
-        return f"Incidents and scheduled maintenance affecting {obj.name}."
+        return _("Incidents and scheduled maintenance affecting %(name)s.") % {
+            "name": component_name(obj)
+        }
 
     def items(self, obj: Component) -> list[FeedEntry]:
         return feed_entries(obj)
@@ -219,7 +248,26 @@ class ComponentAtomFeed(ComponentFeed):
     subtitle = ComponentFeed.description
 
 
-all_rss = public_cache(IncidentFeed(), cors=True)
-all_atom = public_cache(IncidentAtomFeed(), cors=True)
-component_rss = public_cache(ComponentFeed(), cors=True)
-component_atom = public_cache(ComponentAtomFeed(), cors=True)
+def component_name(component: Component) -> str:
+    return pick(component.name, component.name_alt, uses_second_language())
+
+
+def in_language(feed: Feed):
+    """The feed as a view that writes in the language named by its address (`language`
+    argument; absent: the first language), whatever the request's own."""
+    languages = {code for code, _name in settings.LANGUAGES}
+
+    def view(request: HttpRequest, *args, language: str | None = None, **kwargs):
+        language = language or settings.LANGUAGE_CODE
+        if language not in languages:
+            raise Http404("No such language")
+        with translation.override(language):
+            return feed(request, *args, **kwargs)
+
+    return view
+
+
+all_rss = public_cache(in_language(IncidentFeed()), cors=True)
+all_atom = public_cache(in_language(IncidentAtomFeed()), cors=True)
+component_rss = public_cache(in_language(ComponentFeed()), cors=True)
+component_atom = public_cache(in_language(ComponentAtomFeed()), cors=True)

@@ -368,7 +368,7 @@ def component_view(
         id=component.pk,
         slug=component.slug,
         name=pick(component.name, component.name_alt, use_alt),
-        description=component.description,
+        description=pick(component.description, component.description_alt, use_alt),
         status=component.status,
         status_since=component.status_since,
         cause_name=public_cause_name(component, use_alt),
@@ -386,7 +386,9 @@ def incident_view(incident: Incident, names: list[str], use_alt: bool) -> Incide
         started_at=incident.started_at,
         resolved_at=incident.resolved_at,
         component_names=names,
-        postmortem=incident.postmortem if incident.postmortem_published_at else "",
+        postmortem=pick(incident.postmortem, incident.postmortem_alt, use_alt)
+        if incident.postmortem_published_at
+        else "",
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -20,11 +19,9 @@ from statuspage.public import detail_pages, summary
 
 
 def page_context(**extra) -> dict:
-    """What every public page shows besides its content: the time zone and where to get help."""
-    now = timezone.localtime()
-    offset = now.strftime("%z")
+    """What every public page shows besides its content: where to get help (the time zone comes
+    from the `site` context processor, for every page)."""
     return {
-        "time_zone_label": f"{settings.TIME_ZONE} (UTC{offset[:3]}:{offset[3:]})",
         "help_url": settings.HELP_URL,
         "help_contact": settings.HELP_CONTACT,
         **extra,

@@ -12,4 +12,5 @@ urlpatterns = [
     path("notifications/<int:pk>/resend/", views.notification_resend, name="resend"),
     path("webhooks/", views.webhook_list, name="webhooks"),
     path("webhooks/<int:pk>/enable/", views.webhook_enable, name="webhook_enable"),
+    path("webhooks/<int:pk>/test/", views.webhook_test, name="webhook_test"),
 ]

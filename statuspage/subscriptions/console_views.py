@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from statuspage.console.decorators import staff_required
 from statuspage.enqueue import enqueue
-from statuspage.subscriptions import sending
+from statuspage.subscriptions import outbox, sending
 from statuspage.subscriptions.forms import WebhookForm
 from statuspage.subscriptions.models import Delivery, Notification, Subscriber
 from statuspage.subscriptions.tasks import send_deliveries
@@ -128,8 +129,16 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
         )
         created.components.set(form.cleaned_data["components"])
         form = WebhookForm()
-    webhooks = Subscriber.objects.filter(kind=Subscriber.Kind.WEBHOOK).prefetch_related(
-        "components"
+    last = Delivery.objects.filter(subscriber=OuterRef("pk")).order_by("-pk")
+    webhooks = (
+        Subscriber.objects.filter(kind=Subscriber.Kind.WEBHOOK)
+        .prefetch_related("components")
+        .annotate(
+            last_notification_id=Subquery(last.values("notification_id")[:1]),
+            last_status=Subquery(last.values("status")[:1]),
+            last_error=Subquery(last.values("last_error")[:1]),
+            last_at=Subquery(last.values("updated_at")[:1]),
+        )
     )
     context = {"form": form, "webhooks": webhooks, "created": created}
     return render(request, "console/subscriptions/webhook_list.html", context)
@@ -142,3 +151,17 @@ def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
         disabled_at=None, disabled_reason="", consecutive_failures=0
     )
     return redirect("subscriptions_console:webhooks")
+
+
+@staff_required
+@require_POST
+def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a test delivery through the outbox and the sender; its log shows the result."""
+    hook = get_object_or_404(Subscriber, pk=pk, kind=Subscriber.Kind.WEBHOOK)
+    with transaction.atomic():
+        delivery = outbox.webhook_test(hook, timezone.now())
+        transaction.on_commit(lambda: send_deliveries.delay(Delivery.Channel.WEBHOOK))
+    messages.success(
+        request, f"Test delivery queued for {hook.url}: its result shows here once it is sent."
+    )
+    return redirect("subscriptions_console:notification", pk=delivery.notification_id)

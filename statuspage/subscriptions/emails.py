@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
+from statuspage.context_processors import site_name
 from statuspage.markdown import render_markdown
 from statuspage.subscriptions import links
 from statuspage.subscriptions.models import Delivery, Notification
@@ -61,7 +63,8 @@ def template_name(notification: Notification, to_staff: bool) -> str:
 def context_for(notification: Notification, language: str, to_staff: bool) -> dict:
     context = {
         "kind": notification.kind,
-        "site_name": settings.SITE_NAME,
+        # Staff alerts go out in LANGUAGE_CODE, so they name the site as the console does.
+        "site_name": site_name(language),
         "site_url": settings.SITE_URL,
         "manage_url": MANAGE_MARK,
         "unsubscribe_url": UNSUBSCRIBE_MARK,
@@ -117,13 +120,20 @@ def context_for(notification: Notification, language: str, to_staff: bool) -> di
     return context
 
 
+def render_plain(template: str, context: dict) -> str:
+    """A subject or text body: plain text, so nothing in it is HTML-escaped ("Mobile app &
+    API gateway", not "&amp;"), whether or not the template remembers `{% autoescape off %}`."""
+    return get_template(template).template.render(Context(context, autoescape=False))
+
+
 def render(notification: Notification, language: str, to_staff: bool = False) -> Rendered:
-    """The notification's email in `language`, with placeholder links."""
+    """The notification's email in `language`, with placeholder links: the subject and the
+    text body as plain text, the HTML body escaped for HTML."""
     name = template_name(notification, to_staff)
     with translation.override(language):
         context = context_for(notification, language, to_staff)
-        subject = render_to_string(f"emails/{name}_subject.txt", context)
-        text = render_to_string(f"emails/{name}_body.txt", context)
+        subject = render_plain(f"emails/{name}_subject.txt", context)
+        text = render_plain(f"emails/{name}_body.txt", context)
         html = render_to_string(f"emails/{name}_body.html", context)
     return Rendered(" ".join(subject.split()), text, html)
 

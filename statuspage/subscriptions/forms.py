@@ -1,27 +1,64 @@
 from django import forms
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from statuspage.models import Component
+from statuspage.public.summary import pick, uses_second_language
 from statuspage.subscriptions.models import Language
 
 
 def public_components():
-    return Component.objects.public().order_by("group__position", "position", "name")
+    return (
+        Component.objects.public()
+        .select_related("group")
+        .order_by("group__position", "group__name", "position", "name")
+    )
 
 
-class SubscribeForm(forms.Form):
+def language_choices() -> list[tuple[str, str]]:
+    """Each language in its own words ("English", "简体中文"): a reader looks for their own."""
+    return [(code, get_language_info(code)["name_local"]) for code in Language.values]
+
+
+class ComponentsField(forms.ModelMultipleChoiceField):
+    """Public components as checkboxes, named in the page's language."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, component: Component) -> str:
+        return pick(component.name, component.name_alt, uses_second_language())
+
+
+class ComponentChoicesMixin:
+    """The component checkboxes grouped as on the status page, for the template."""
+
+    def component_groups(self) -> list[tuple[str | None, list]]:
+        use_alt = uses_second_language()
+        groups: list[tuple[str | None, list]] = []
+        last = object()
+        for choice in self["components"]:
+            group = choice.data["value"].instance.group
+            if group != last:
+                name = pick(group.name, group.name_alt, use_alt) if group else None
+                groups.append((name, []))
+                last = group
+            groups[-1][1].append(choice)
+        return groups
+
+
+class SubscribeForm(ComponentChoicesMixin, forms.Form):
     email = forms.EmailField(
         label=_("Email address"),
         max_length=254,
         error_messages={"invalid": _("Enter a valid email address, such as name@example.com.")},
     )
-    components = forms.ModelMultipleChoiceField(
-        label=_("Components (none selected: everything)"),
+    components = ComponentsField(
+        label=_("Components"),
+        help_text=_("Tick none to hear about everything."),
         queryset=Component.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
     )
-    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    language = forms.ChoiceField(label=_("Language of the emails"), choices=language_choices)
     # The honeypot: hidden from people by CSS, filled in by bots.
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
@@ -30,14 +67,14 @@ class SubscribeForm(forms.Form):
         self.fields["components"].queryset = public_components()
 
 
-class PreferencesForm(forms.Form):
-    components = forms.ModelMultipleChoiceField(
-        label=_("Components (none selected: everything)"),
+class PreferencesForm(ComponentChoicesMixin, forms.Form):
+    components = ComponentsField(
+        label=_("Components"),
+        help_text=_("Tick none to hear about everything."),
         queryset=Component.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
     )
-    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    language = forms.ChoiceField(label=_("Language of the emails"), choices=language_choices)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -145,6 +145,7 @@ class Notification(models.Model):
         SUBSCRIPTION_CONFIRM = "subscription_confirm", _("Subscription confirmation")
         SUBSCRIPTION_EXISTING = "subscription_existing", _("Already subscribed")
         STAFF_ALERT = "staff_alert", _("Staff alert")
+        WEBHOOK_TEST = "webhook_test", _("Webhook test")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     event = models.OneToOneField(

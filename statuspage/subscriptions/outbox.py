@@ -221,6 +221,25 @@ def create_due_reminders(now: datetime) -> list[Notification]:
     return created
 
 
+def webhook_test(subscriber: Subscriber, now: datetime) -> Delivery:
+    """Queue a test delivery to one webhook: sent, retried and logged like any other, so that
+    what staff see in its delivery log is what a real notification would meet."""
+    notification = Notification.objects.create(
+        kind=Notification.Kind.WEBHOOK_TEST,
+        subject=f"Test delivery to {subscriber.url}"[:300],
+        created_at=now,
+    )
+    return Delivery.objects.create(
+        notification=notification,
+        subscriber=subscriber,
+        channel=Delivery.Channel.WEBHOOK,
+        address=subscriber.url,
+        language=subscriber.language,
+        next_attempt_at=now,
+        updated_at=now,
+    )
+
+
 def subscription_email(subscriber: Subscriber, kind: str, now: datetime) -> Delivery:
     """Queue a confirmation (or "you are already subscribed") email for one subscriber."""
     notification = Notification.objects.create(kind=kind, created_at=now)

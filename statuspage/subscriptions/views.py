@@ -8,12 +8,13 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from statuspage.subscriptions import links, signup
 from statuspage.subscriptions.forms import PreferencesForm, SubscribeForm
-from statuspage.subscriptions.models import Subscriber, normalise_address
+from statuspage.subscriptions.models import Language, Subscriber, normalise_address
 
 RATE_WINDOW = 3600
 
@@ -44,7 +45,10 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     """New, pending and subscribed addresses take one path: validate, count, queue (see
     statuspage.subscriptions.signup), answer "check your inbox"."""
     if request.method == "GET":
-        return render(request, "subscriptions/subscribe.html", {"form": SubscribeForm()})
+        # The emails' language starts as the page's: the reader is reading it.
+        language = get_language() if get_language() in Language.values else settings.LANGUAGE_CODE
+        form = SubscribeForm(initial={"language": language})
+        return render(request, "subscriptions/subscribe.html", {"form": form})
     form = SubscribeForm(request.POST)
     if not form.is_valid():
         return render(request, "subscriptions/subscribe.html", {"form": form}, status=400)

@@ -137,6 +137,14 @@ def payload(notification: Notification) -> dict:
             "description": component.description or None,
             "group_id": str(component.group_id) if component.group_id else None,
         }
+    elif notification.kind == Notification.Kind.WEBHOOK_TEST:
+        # Not a Statuspage shape (it has no test delivery): a receiver that knows neither
+        # `incident` nor `component_update` can ignore it, and one that logs it sees why.
+        body["test"] = {
+            "id": str(notification.pk),
+            "message": f"A test delivery from {settings.SITE_NAME}: nothing has changed.",
+            "created_at": iso(notification.created_at),
+        }
     elif notification.incident is not None:
         body["incident"] = incident_object(notification.incident)
     elif notification.maintenance is not None:

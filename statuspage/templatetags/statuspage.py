@@ -15,3 +15,30 @@ def markdown(text: str):
 def moment(value):
     """A time as people read it here: one format per language, with the UTC offset."""
     return times.moment(value) if value else ""
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """A component status as words ("Partial outage"), never its stored value."""
+    from statuspage.models import ComponentStatus
+
+    try:
+        return str(ComponentStatus(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def iso_date(value: str):
+    """An ISO 8601 string (as stored in JSON) as a datetime, for the `date` filter."""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        return parse_datetime(value) if value else None
+    except ValueError:
+        return None
+
+
+@register.filter
+def abs_value(value):
+    return abs(value) if isinstance(value, int | float) else value

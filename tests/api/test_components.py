@@ -67,3 +67,14 @@ def test_the_list_costs_the_same_queries_however_many_components(
         make_component(f"component-{n}", depends_on=[base])
     with django_assert_max_num_queries(5):
         assert len(api.get("/components").json()) == 11
+
+
+def test_it_gives_the_description_in_both_languages(api, components):
+    gateway = components["gateway"]
+    gateway.description, gateway.description_alt = "Every request passes it.", "所有请求都经过它。"
+    gateway.save()
+    body = api.get("/components/api-gateway").json()
+    assert (body["description"], body["description_alt"]) == (
+        "Every request passes it.",
+        "所有请求都经过它。",
+    )

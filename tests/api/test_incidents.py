@@ -283,6 +283,19 @@ def test_it_writes_a_postmortem(api):
     assert written["postmortem_published_at"] is not None
 
 
+def test_it_writes_the_postmortem_in_the_second_language_too(api):
+    incident = open_incident(api)
+    path = f"/incidents/{incident['id']}/postmortem"
+    api.post(f"/incidents/{incident['id']}/resolve", {"body": "Fixed.", "body_alt": "已修复。"})
+    written = api.post(path, {"body": "## What happened", "body_alt": "## 经过"}).json()
+    assert written["postmortem_body_alt"] == "## 经过"
+    assert written["incident_updates"][0]["body_alt"] == "已修复。"
+    # Leaving body_alt out keeps the translation already written.
+    assert api.post(path, {"body": "## What happened, v2"}).json()["postmortem_body_alt"] == (
+        "## 经过"
+    )
+
+
 def test_it_saves_an_unpublished_postmortem_as_a_draft(api):
     incident = open_incident(api)
     api.post(f"/incidents/{incident['id']}/resolve", {"body": "Fixed."})

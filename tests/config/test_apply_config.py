@@ -251,3 +251,40 @@ def test_an_invalid_file_is_rejected_whole_and_nothing_is_applied(config_file, t
 def test_a_missing_file_is_an_error(tmp_path):
     with pytest.raises(CommandError, match="cannot read the file"):
         apply(tmp_path / "nope.yaml")
+
+
+def test_descriptions_in_the_second_language_are_applied_like_names(config_file):
+    text = """
+groups:
+  - slug: bureaus
+    name: Credit bureaus
+    description: The credit reference interfaces.
+    description_alt: 征信查询接口。
+components:
+  - slug: pboc
+    name: PBOC credit reference
+    name_alt: 人行征信中心
+    description: The central bank's query interface.
+    description_alt: 中国人民银行征信中心的查询接口。
+    group: bureaus
+"""
+    apply(config_file(text))
+    assert ComponentGroup.objects.get(slug="bureaus").description_alt == "征信查询接口。"
+    assert Component.objects.get(slug="pboc").description_alt == "中国人民银行征信中心的查询接口。"
+    # Changing only the translation is a change of its own, audited like any other.
+    out = apply(config_file(text.replace("征信查询接口。", "征信机构的查询接口。")))
+    assert "description_alt" in out
+    assert ComponentGroup.objects.get(slug="bureaus").description_alt == "征信机构的查询接口。"
+    # Left out of the file, it is emptied, as name_alt is.
+    apply(config_file(text.replace("    description_alt: 中国人民银行征信中心的查询接口。\n", "")))
+    assert Component.objects.get(slug="pboc").description_alt == ""
+
+
+def test_the_example_file_describes_every_public_component_in_both_languages(db):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    apply(str(Path(settings.BASE_DIR) / "examples" / "lending-platform.yaml"))
+    for component in Component.objects.filter(is_public=True):
+        assert component.description and component.description_alt, component.slug

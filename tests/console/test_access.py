@@ -123,3 +123,13 @@ def test_it_accepts_a_post_with_the_csrf_token(staff, objects):
     )
     assert response.status_code == 302
     assert objects["incident"].notes.get().body == "with token"
+
+
+def test_the_console_speaks_one_language_whatever_the_browser_asks(staff_client, components):
+    from statuspage import actions
+
+    bureau, _ = components
+    actions.set_component_status(bureau, "major_outage", actor=None, via="system")
+    content = staff_client.get("/console/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "Major outage" in content and "严重中断" not in content
+    assert "借贷平台服务状态" not in content  # the site name too

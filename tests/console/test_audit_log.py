@@ -84,9 +84,42 @@ def test_it_shows_before_and_after(staff_client, history):
     content = response.content.decode()
     assert (
         '<tr><th>status</th><td class="before">investigating</td>'
-        '<td class="after">identified</td></tr>' in content
+        '<td class="arrow" aria-label="becomes">→</td><td class="after">identified</td></tr>'
+        in content
     )
     assert "<th>title</th>" not in content  # unchanged fields are left out
+
+
+def test_it_shows_component_statuses_as_words(staff_client, history):
+    content = staff_client.get("/console/audit/", {"action": "component."}).content.decode()
+    assert '<td class="before">Operational</td>' in content
+    assert '<td class="after">Major outage</td>' in content
+    assert "major_outage" not in content
+
+
+def test_a_change_inside_a_nested_value_shows_as_that_key_only():
+    from statuspage.console.audit_views import changes
+
+    before = {"config": {"url": "https://a.example/health", "method": "GET"}, "name": "health"}
+    after = {"config": {"url": "https://b.example/health", "method": "GET"}, "name": "health"}
+    assert changes(before, after) == [
+        {
+            "field": "config.url",
+            "before": "https://a.example/health",
+            "after": "https://b.example/health",
+        }
+    ]
+    # None and "" both read "–": no row says "– → –".
+    assert changes({"postmortem": None}, {"postmortem": ""}) == []
+    assert changes(None, {"components": {"dns": "major_outage"}}) == [
+        {"field": "components.dns", "before": "", "after": "Major outage"}
+    ]
+
+
+def test_a_creation_lists_the_new_values_without_arrows(staff_client, history):
+    content = staff_client.get("/console/audit/", {"action": "incident.open"}).content.decode()
+    assert '<tr><th>title</th><td class="after">Bureau down</td></tr>' in content
+    assert 'class="arrow"' not in content
 
 
 def test_it_shows_the_actor_and_the_door(staff_client, history):

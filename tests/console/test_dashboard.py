@@ -94,3 +94,34 @@ def test_its_query_count_does_not_grow_with_components_or_incidents(
     with django_assert_max_num_queries(10):
         response = staff_client.get("/console/")
     assert response.content.decode().count('class="badge status-major_outage"') == 5
+
+
+def test_set_by_hand_never_claims_operational_beside_an_outage(staff_client, staff, components):
+    bureau, _ = components
+    incident = actions.open_incident(
+        title="Bureau down", body="x", components={bureau: "major_outage"}, actor=staff, via=VIA
+    )
+    content = staff_client.get("/console/").content.decode()
+    row = content[content.index(f'id="component-{bureau.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert '<span class="badge status-major_outage">Major outage</span>' in row
+    # The select says what is set by hand (nothing), and the row says what declares the outage.
+    assert '<option value="operational" selected>Not set (operational)</option>' in row
+    assert f'href="/console/incidents/{incident.pk}/">Bureau down</a>: major outage' in row
+
+
+def test_a_status_set_by_hand_is_shown_as_such(staff_client, staff, components):
+    bureau, _ = components
+    actions.set_component_status(bureau, "partial_outage", actor=staff, via=VIA)
+    content = staff_client.get("/console/").content.decode()
+    row = content[content.index(f'id="component-{bureau.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert '<option value="partial_outage" selected>Partial outage</option>' in row
+    assert "set by hand: partial outage" in row
+    response = staff_client.post(
+        f"/console/components/{bureau.pk}/status/", {f"c{bureau.pk}-status": "operational"}
+    )
+    assert (
+        "nothing set by hand any more; now Operational"
+        in [str(m) for m in response.wsgi_request._messages][0]
+    )

@@ -204,3 +204,35 @@ def test_its_query_count_does_not_grow_with_the_timeline(
     with django_assert_max_num_queries(10):
         response = staff_client.get(f"/console/incidents/{incident.pk}/")
     assert response.content.decode().count('class="entry note"') == 30
+
+
+def test_the_resolve_message_and_the_postmortem_are_written_in_both_languages(
+    staff_client, incident
+):
+    from django.test import Client
+
+    staff_client.post(
+        f"/console/incidents/{incident.pk}/resolve/",
+        {"body": "Checks work again.", "body_alt": "征信查询已恢复。", "notify": "on"},
+    )
+    staff_client.post(
+        f"/console/incidents/{incident.pk}/postmortem/",
+        {
+            "body": "# What happened\nA bad deploy.",
+            "body_alt": "# 经过\n一次错误的发布。",
+            "publish": "on",
+        },
+    )
+    incident.refresh_from_db()
+    assert incident.postmortem_alt == "# 经过\n一次错误的发布。"
+    assert incident.updates.get(status="resolved").body_alt == "征信查询已恢复。"
+    # The form shows what was saved, ready to be edited.
+    assert (
+        "一次错误的发布。</textarea>"
+        in staff_client.get(f"/console/incidents/{incident.pk}/").content.decode()
+    )
+    zh = Client().get(f"/incidents/{incident.pk}", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "征信查询已恢复。" in zh and "<h3>经过</h3>" in zh
+    assert "Checks work again." not in zh and "A bad deploy." not in zh
+    en = Client().get(f"/incidents/{incident.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Checks work again." in en and "<h3>What happened</h3>" in en

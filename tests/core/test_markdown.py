@@ -25,7 +25,16 @@ def test_ordinary_markdown_is_kept():
     html = render_markdown(
         "## Cause\n\nThe **bureau** link failed. See [notes](https://x.example)."
     )
-    assert "<h2>Cause</h2>" in html
+    assert "<h4>Cause</h4>" in html  # below the page's own h1 and h2
     assert "<strong>bureau</strong>" in html
     assert 'href="https://x.example"' in html
     assert 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_headings_sit_below_the_pages_own_headings():
+    html = render_markdown("# Summary\n\n## Timeline\n\n###### Deep\n\ntext")
+    assert "<h3>Summary</h3>" in html
+    assert "<h4>Timeline</h4>" in html
+    assert "<h6>Deep</h6>" in html  # capped: there is no h7
+    assert "<h1" not in html and "<h2" not in html
+    assert " id=" not in html  # the table-of-contents anchors are not kept

@@ -77,3 +77,31 @@ def test_the_probe_page_never_reads_results_older_than_a_day(console, clock, mak
     response = console.get(f"/console/probes/{probe.pk}/")
     assert response.context["recent"]["local"] == []
     assert not ProbeRollup.objects.exists()
+
+
+def test_a_heartbeat_probe_page_gives_its_full_url_and_curl_lines(console, make_probe, settings):
+    from django.test import Client
+
+    settings.SITE_URL = "https://status.example.com"
+    probe = make_probe(
+        kind="heartbeat", config={"period": "24h"}, conditions=[], heartbeat_token="tok-123_ABC"
+    )
+    html = console.get(f"/console/probes/{probe.pk}/").content.decode()
+    url = "https://status.example.com/probes/heartbeat/tok-123_ABC"
+    assert f'<code class="copy">{url}</code>' in html
+    assert f"curl -fsS -m 10 --retry 3 {url}</pre>" in html
+    assert f"curl -fsS -m 10 --retry 3 {url}/fail" in html
+    assert "never" in html  # no call yet
+    # The URL shown is one the site answers.
+    assert Client().get(url.removeprefix(settings.SITE_URL)).status_code == 200
+    assert "success" in console.get(f"/console/probes/{probe.pk}/").content.decode()
+
+
+def test_statuses_are_shown_as_words(console, clock, make_probe):
+    probe = make_probe()
+    for _ in range(3):
+        feed(probe, "local", bad(severity="partial_outage"), clock)
+    for url in ("/console/probes/", f"/console/probes/{probe.pk}/"):
+        html = console.get(url).content.decode()
+        assert "Failing: partial outage" in html
+        assert "partial_outage<" not in html and ": partial_outage" not in html

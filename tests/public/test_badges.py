@@ -59,3 +59,23 @@ def test_badges_are_embeddable_and_cacheable(db, client):
     assert "X-Frame-Options" not in response
     assert response["Cache-Control"].startswith("public, max-age=")
     assert client.get("/badge.svg", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+def test_badges_speak_the_readers_language(db, client):
+    c = worlds.components()
+    c["bureau"].name_alt = "征信中心"
+    c["bureau"].save()
+    actions.set_component_status(c["bureau"], "partial_outage", actor=None, via="system")
+    response, svg = badge(client.__class__(HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9"), "/badge.svg")
+    assert words(svg) == ["状态", "部分系统中断"]
+    assert "Accept-Language" in response["Vary"]
+    _, svg = badge(client.__class__(HTTP_ACCEPT_LANGUAGE="zh-hans"), "/components/bureau/badge.svg")
+    assert words(svg) == ["征信中心", "部分中断"]
+    # The cache keeps one badge per language: English readers still read English.
+    _, svg = badge(client.__class__(HTTP_ACCEPT_LANGUAGE="en"), "/components/bureau/badge.svg")
+    assert words(svg) == ["Credit bureau", "partial outage"]
+    # An embedding page can fix the language in the address.
+    _, svg = badge(client, "/badge.svg?lang=zh-hans")
+    assert words(svg)[0] == "状态"
+    _, svg = badge(client, "/badge.svg?lang=fr")
+    assert words(svg)[0] == "status"

@@ -103,3 +103,52 @@ def test_an_internal_component_has_no_feed(db, client):
 
 def test_feeds_can_be_read_from_other_sites(db, client):
     assert client.get("/feeds/incidents.rss")["Access-Control-Allow-Origin"] == "*"
+
+
+def chinese_incident(c):
+    c["bureau"].name_alt = "征信中心"
+    c["bureau"].save()
+    incident = actions.open_incident(
+        title="Credit checks fail",
+        title_alt="征信查询失败",
+        body="Checks fail.",
+        body_alt="征信查询失败，我们正在处理。",
+        actor=None,
+        via="system",
+        impact="major",
+        components={c["bureau"]: "major_outage"},
+    )
+    return incident
+
+
+@pytest.mark.parametrize("suffix", ["incidents.rss", "incidents.atom", "components/bureau.rss"])
+def test_each_language_has_its_own_feed(db, client, suffix):
+    chinese_incident(worlds.components())
+    _, zh = parse(client, f"/feeds/zh-hans/{suffix}")
+    _, en = parse(client, f"/feeds/{suffix}")
+    [zh_entry], [en_entry] = zh.entries, en.entries
+    assert zh_entry.title == "征信查询失败 [调查中]"
+    zh_content = zh_entry.get("content", [{}])[0].get("value") or zh_entry.summary
+    assert "征信查询失败，我们正在处理。" in zh_content and "影响：严重" in zh_content
+    assert "受影响：征信中心。" in zh_content and "Checks fail." not in zh_content
+    assert zh.feed.title.startswith("借贷平台服务状态：")
+    assert en_entry.title == "Credit checks fail [Investigating]"
+    assert "Affected: Credit bureau." in (
+        en_entry.get("content", [{}])[0].get("value") or en_entry.summary
+    )
+
+
+def test_a_feed_in_an_unknown_language_is_not_found(db, client):
+    worlds.components()
+    assert client.get("/feeds/fr/incidents.rss").status_code == 404
+    assert client.get("/feeds/zh-hant/incidents.atom").status_code == 404
+
+
+def test_each_languages_pages_link_their_own_feeds(db, client):
+    worlds.components()
+    zh = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'href="/feeds/zh-hans/incidents.rss"' in zh and 'href="/feeds/incidents.rss"' not in zh
+    component = client.get("/components/bureau", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'href="/feeds/zh-hans/components/bureau.atom"' in component
+    en = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'href="/feeds/incidents.rss"' in en and "/feeds/zh-hans/" not in en

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -45,6 +46,20 @@ def test_it_shows_the_full_timeline_components_and_postmortem(lending):
     assert SECRET not in html
     zh = get(f"/incidents/{incident.pk}", "zh-hans")
     assert "征信中心故障" in zh and "人行征信中心" in zh and "事后复盘" in zh and "已解决" in zh
+
+
+def test_postmortem_headings_sit_below_the_pages_own(lending):
+    incident = open_incident({lending.bureau: "major_outage"}, NOW - timedelta(hours=3))
+    actions.resolve_incident(incident, body="Fixed.", actor=None, via="system", now=NOW)
+    actions.write_postmortem(
+        incident, body="# Summary\nBad deploy.\n\n## Timeline\nAt 10:00.", actor=None, via="system"
+    )
+    html = get(f"/incidents/{incident.pk}")
+    headings = re.findall(r"<h(\d)[^>]*>([^<]*)</h\d>", html)
+    levels = {text: int(level) for level, text in headings}
+    assert levels["Postmortem"] == 2
+    assert levels["Summary"] == 3 and levels["Timeline"] == 4
+    assert [level for level, _ in headings].count("1") == 1  # the page's title only
 
 
 def test_it_hides_an_unpublished_postmortem(lending):

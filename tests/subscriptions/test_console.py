@@ -81,3 +81,63 @@ def test_it_adds_webhooks_and_shows_why_one_is_disabled(staff_client, subscribe)
     staff_client.post(f"/console/subscribers/webhooks/{hook.pk}/enable/")
     hook.refresh_from_db()
     assert hook.disabled_at is None
+
+
+def test_a_test_delivery_goes_through_the_sender_and_shows_in_its_log(
+    staff_client, subscribe, receiver, django_capture_on_commit_callbacks
+):
+    import time
+
+    from statuspage.subscriptions import webhooks
+    from tests.subscriptions.conftest import run_pipeline
+
+    hook = subscribe(receiver.url, kind="webhook")
+    assert staff_client.get(f"/console/subscribers/webhooks/{hook.pk}/test/").status_code == 405
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = staff_client.post(f"/console/subscribers/webhooks/{hook.pk}/test/")
+    assert len(callbacks) == 1  # the sender is started once the delivery is committed
+    log = response["Location"]
+    assert response.status_code == 302 and log.startswith("/console/subscribers/notifications/")
+    assert staff_client.get(log).content.count(b"<td>Pending</td>") == 1
+
+    run_pipeline()
+    [request] = receiver.requests
+    assert webhooks.verify(
+        hook.secret,
+        request["headers"][webhooks.TIMESTAMP_HEADER],
+        request["body"],
+        request["headers"][webhooks.SIGNATURE_HEADER],
+        time.time(),
+    )
+    assert "nothing has changed" in receiver.json(0)["test"]["message"]
+    assert b"<td>Sent</td>" in staff_client.get(log).content
+    listing = staff_client.get("/console/subscribers/webhooks/").content.decode()
+    assert f'href="{log}">sent</a>' in listing
+
+
+def test_a_refused_test_delivery_shows_why_in_its_log(staff_client, subscribe, receiver):
+    from tests.subscriptions.conftest import run_pipeline
+
+    receiver.answers = [410]
+    hook = subscribe(receiver.url, kind="webhook")
+    log = staff_client.post(f"/console/subscribers/webhooks/{hook.pk}/test/")["Location"]
+    run_pipeline()
+    html = staff_client.get(log).content.decode()
+    assert "<td>Failed</td>" in html and "HTTP 410" in html
+
+
+def test_the_test_button_needs_a_csrf_token(staff, subscribe):
+    from django.test import Client
+
+    hook = subscribe("https://hooks.example.com/x", kind="webhook")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    assert client.post(f"/console/subscribers/webhooks/{hook.pk}/test/").status_code == 403
+    assert not Delivery.objects.exists()
+
+
+def test_remove_is_not_styled_as_the_primary_action(staff_client, subscribe):
+    subscribe("https://hooks.example.com/x", kind="webhook")
+    html = staff_client.get("/console/subscribers/webhooks/").content.decode()
+    assert '<button type="submit" class="small danger">Remove</button>' in html
+    assert '<button type="submit" class="small secondary">Send a test delivery</button>' in html

@@ -141,3 +141,72 @@ def test_maintenance_scheduled_started_completed(smtp, subscribe, make_component
     assert all(
         m["References"] == f"<maintenance-{maintenance.pk}@status.example.com>" for m in messages
     )
+
+
+TRICKY = """Mobile app & API gateway <beta> "quoted" 'single'"""
+
+
+def test_subjects_and_text_bodies_are_plain_text_and_html_bodies_are_escaped(
+    smtp, subscribe, make_component
+):
+    subscribe("a@example.com")
+    component = make_component("gateway", name="R&D <core> \"edge\" 'west'")
+    incident = open_incident([component], title=TRICKY, body="Tom & Jerry's <script> fix")
+    actions.resolve_incident(incident, body="Fixed.", actor=None, via=Via.SYSTEM)
+    run_pipeline()
+    opened, resolved = smtp.handler.to("a@example.com")
+    assert opened["Subject"] == f"[Investigating] {TRICKY}"
+    assert resolved["Subject"] == f"[Resolved] {TRICKY}"
+    text = opened.get_body(("plain",)).get_content()
+    assert TRICKY in text
+    assert "R&D <core> \"edge\" 'west'" in text
+    assert "Tom & Jerry's" in text
+    assert "&amp;" not in text and "&lt;" not in text and "&#x27;" not in text
+    html = opened.get_body(("html",)).get_content()
+    assert "Mobile app &amp; API gateway &lt;beta&gt; &quot;quoted&quot; &#x27;single&#x27;" in html
+    assert "R&amp;D &lt;core&gt;" in html
+    assert "<beta>" not in html and "<core>" not in html and "<script>" not in html
+
+
+def test_maintenance_and_staff_subjects_are_plain_text(smtp, subscribe, make_component, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from statuspage.subscriptions.staff import alert_staff
+
+    settings.STAFF_NOTIFY_EMAILS = ["oncall@example.com"]
+    settings.SITE_NAME = "Loans & Co"
+    subscribe("a@example.com")
+    now = timezone.now()
+    actions.schedule_maintenance(
+        title="Core <banking> & ledger upgrade",
+        starts_at=now + timedelta(hours=3),
+        ends_at=now + timedelta(hours=4),
+        components=[make_component("ledger", name="Ledger & cards")],
+        actor=None,
+        via=Via.SYSTEM,
+    )
+    alert_staff("Probe 'bureau' & <dns> failing", "value seen: <E503> & more")
+    run_pipeline()
+    [maintenance] = smtp.handler.to("a@example.com")
+    assert maintenance["Subject"] == "[Scheduled maintenance] Core <banking> & ledger upgrade"
+    assert "Affected: Ledger & cards" in maintenance.get_body(("plain",)).get_content()
+    assert "Ledger &amp; cards" in maintenance.get_body(("html",)).get_content()
+    [staff] = smtp.handler.to("oncall@example.com")
+    assert staff["Subject"] == "[Loans & Co staff] Probe 'bureau' & <dns> failing"
+    assert "value seen: <E503> & more" in staff.get_body(("plain",)).get_content()
+    assert "value seen: &lt;E503&gt; &amp; more" in staff.get_body(("html",)).get_content()
+
+
+def test_the_site_is_named_in_the_subscribers_language(smtp, subscribe, make_component, settings):
+    settings.SITE_NAME, settings.SITE_NAME_ALT = "Acme Loans Status", "爱克米贷款服务状态"
+    subscribe("en@example.com", language="en")
+    subscribe("zh@example.com", language="zh-hans")
+    open_incident([make_component("repayment")])
+    run_pipeline()
+    [english] = smtp.handler.to("en@example.com")
+    [chinese] = smtp.handler.to("zh@example.com")
+    assert "爱克米贷款服务状态" in chinese.get_body(("plain",)).get_content()
+    assert "Acme Loans Status" not in chinese.get_body(("html",)).get_content()
+    assert "Acme Loans Status" in english.get_body(("plain",)).get_content()

@@ -190,3 +190,35 @@ def test_requests_left_by_a_lost_task_are_handled_by_the_sweeper(client, smtp):
     sweep_outbox()  # no broker involved: it runs here
     assert Subscriber.objects.filter(email="later@example.com").exists()
     assert not SubscriptionRequest.objects.exists()
+
+
+def test_it_names_components_and_groups_in_the_pages_language(client, make_component):
+    from statuspage.models import ComponentGroup
+
+    lending = ComponentGroup.objects.create(name="Lending", name_alt="借贷系统", slug="lending")
+    make_component("loan-application", name="Loan application", name_alt="借款申请", group=lending)
+    make_component("dns", name="DNS")  # no Chinese name: the English one stands
+    html = client.get("/subscriptions/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "借款申请" in html and "借贷系统" in html and "DNS" in html
+    assert "Loan application" not in html and ">Lending<" not in html
+    # The emails' language starts as the page's.
+    assert '<option value="zh-hans" selected>简体中文</option>' in html
+    html = client.get("/subscriptions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Loan application" in html and "借款申请" not in html
+    assert '<option value="en" selected>English</option>' in html
+
+
+def test_each_checkbox_sits_inside_its_own_label(client, make_component):
+    component = make_component("repayment", name="Repayment")
+    html = client.get("/subscriptions/").content.decode()
+    label = re.search(r'<label class="choice" for="([^"]+)">(.*?)</label>', html, re.S)
+    assert f'value="{component.pk}"' in label[2] and f'id="{label[1]}"' in label[2]
+    assert "Repayment" in label[2]
+
+
+def test_the_footer_names_the_time_zone_with_its_offset(client, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    html = client.get("/subscriptions/").content.decode()
+    assert "Times are shown in Asia/Shanghai (UTC+08:00)." in html
+    html = client.get("/subscriptions/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "Asia/Shanghai (UTC+08:00)" in html

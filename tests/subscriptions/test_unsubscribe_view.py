@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.test import Client
 
@@ -57,3 +59,17 @@ def test_an_old_link_dies_when_the_address_subscribes_again(client, subscribe, s
     subscribe("a@example.com")
     client.post(path)
     assert Subscriber.objects.count() == 1
+
+
+def test_manage_shows_the_chosen_components_ticked_in_the_pages_language(
+    client, subscribe, make_component, settings
+):
+    settings.SITE_URL = "https://status.example.com"
+    repayment = make_component("repayment", name="Repayment", name_alt="还款")
+    make_component("disbursement", name="Disbursement", name_alt="放款")
+    subscriber = subscribe("a@example.com", components=[repayment])
+    path = links.manage_url(subscriber).removeprefix(settings.SITE_URL)
+    html = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "还款" in html and "放款" in html and "Repayment" not in html
+    ticked = re.findall(r'<input type="checkbox"[^>]*checked[^>]*>', html)
+    assert len(ticked) == 1 and f'value="{repayment.pk}"' in ticked[0]
