@@ -21,6 +21,7 @@ from monitors import incident_texts as texts
 from monitors.models import ProbeState
 from statuspage import actions
 from statuspage import status as rules
+from statuspage.changes import public_change
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     AuditEntry,
@@ -32,7 +33,6 @@ from statuspage.models import (
     MaintenanceStatus,
     Origin,
 )
-from statuspage.recompute import lock_components
 
 # --- the pure rule -------------------------------------------------------------------------------
 
@@ -201,7 +201,8 @@ def components_differ(incident: Incident, wanted: Mapping[Component, str]) -> bo
 
 def reconcile_automatic_incidents(now: datetime) -> list[str]:
     """Bring the automatic incidents in line with what the probes say now; return what was
-    done (for logs and tests). Call it with the component lock held (`lock_components`)."""
+    done (for logs and tests). Call it inside a public change (`public_change`), which holds
+    the component locks; the actions it calls join that change."""
     quiet = timedelta(seconds=settings.AUTO_RESOLVE_QUIET_SECONDS)
     components = {c.pk: c for c in Component.objects.all()}
     depends_on: dict[int, list[int]] = defaultdict(list)
@@ -371,7 +372,6 @@ def settle_automatic_incidents(now: datetime) -> list[str]:
     incidents that stayed quiet, open those that a maintenance window was hiding."""
     from monitors.results import refresh_auto_statuses
 
-    with transaction.atomic():
-        lock_components()
+    with public_change(now, changed=False):
         refresh_auto_statuses(now)
         return reconcile_automatic_incidents(now)

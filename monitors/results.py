@@ -18,8 +18,8 @@ from monitors import confirmation
 from monitors.models import Probe, ProbeResult, ProbeState, VantagePointProblem
 from monitors.rollups import add_to_rollups
 from statuspage import status as rules
+from statuspage.changes import public_change
 from statuspage.models import Component, Incident, Origin
-from statuspage.recompute import lock_components, recompute_statuses
 from statuspage.times import moment
 
 try:
@@ -297,23 +297,24 @@ def lacks_open_incident(probe: Probe) -> bool:
 
 
 def on_probe_status_changed(probe: Probe, now: datetime) -> None:
-    """Carry a probe's new status to its component, the public statuses and the automatic
-    incidents."""
+    """Carry a probe's new status to its component, the automatic incidents and (at the end
+    of the public change) the public statuses. The caller holds the probe's row lock, which
+    comes before the component locks in the one global order."""
     from monitors.automatic import reconcile_automatic_incidents
 
-    lock_components()
-    auto_status = component_auto_status(probe.component_id)
-    Component.objects.filter(pk=probe.component_id).exclude(auto_status=auto_status).update(
-        auto_status=auto_status
-    )
-    recompute_statuses(now)
-    reconcile_automatic_incidents(now)
+    with public_change(now, changed=False):
+        auto_status = component_auto_status(probe.component_id)
+        Component.objects.filter(pk=probe.component_id).exclude(auto_status=auto_status).update(
+            auto_status=auto_status
+        )
+        reconcile_automatic_incidents(now)
 
 
 def refresh_auto_statuses(now: datetime) -> bool:
     """Bring every component's automatic status in line with its enabled probes' states (a
     probe disabled, deleted or given other vantage points changes it without any new result);
-    recompute the public statuses if one moved. Call it with the component lock held."""
+    return whether one moved. Call it inside a public change, which recomputes the public
+    statuses at its end."""
     down: dict[int, list[ProbeState]] = {}
     for state in ProbeState.objects.filter(is_down=True, probe__is_enabled=True).only(
         "probe_id", "vantage_point", "severity", "is_down"
@@ -332,6 +333,4 @@ def refresh_auto_statuses(now: datetime) -> bool:
         if wanted != auto_status:
             Component.objects.filter(pk=component_id).update(auto_status=wanted)
             moved = True
-    if moved:
-        recompute_statuses(now)
     return moved
