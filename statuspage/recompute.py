@@ -73,10 +73,11 @@ def gather_facts() -> list[rules.ComponentFacts]:
 
 
 def lock_components() -> dict[int, Component]:
-    """Lock every component row for this transaction and return them by id. Whoever decides
-    about statuses takes this lock first, so concurrent deciders go one after the other; rows
-    are locked in primary-key order, so they never deadlock (the default ordering would also
-    join the nullable group, which PostgreSQL refuses to lock)."""
+    """Lock every component row for this transaction and return them by id. Every public
+    change takes this lock first (`statuspage.changes.public_change`, the only caller), so
+    concurrent changes go one after the other; rows are locked in primary-key order, so they
+    never deadlock (the default ordering would also join the nullable group, which PostgreSQL
+    refuses to lock)."""
     components = Component.objects.select_for_update().order_by("pk")
     fields = ("id", "status", "status_since", "status_cause_id", "is_public")
     return {c.id: c for c in components.only(*fields)}
