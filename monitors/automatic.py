@@ -4,8 +4,9 @@ the recovery update).
 
 `reconcile_automatic_incidents(now)` is level-triggered: it compares what the probes say now
 with the open automatic incidents and closes the gap. It runs after every change of a probe's
-status (inside that transaction) and from a light beat entry, which is what resolves quiet
-incidents and opens one when failures outlast a maintenance window.
+status (inside that transaction) and from a light beat entry
+(`monitors.results.settle_automatic_incidents`), which resolves quiet incidents and opens one
+when failures outlast a maintenance window.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from monitors import incident_texts as texts
 from monitors.models import ProbeState
 from statuspage import actions
 from statuspage import status as rules
-from statuspage.changes import public_change
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     AuditEntry,
@@ -365,13 +365,3 @@ def tell_change(
     )
     if notify:
         Incident.objects.filter(pk=incident.pk).update(escalation_notified_at=now)
-
-
-def settle_automatic_incidents(now: datetime) -> list[str]:
-    """The beat's pass: correct automatic statuses that probe edits left behind, resolve
-    incidents that stayed quiet, open those that a maintenance window was hiding."""
-    from monitors.results import refresh_auto_statuses
-
-    with public_change(now, changed=False):
-        refresh_auto_statuses(now)
-        return reconcile_automatic_incidents(now)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 
 from monitors import confirmation
+from monitors.automatic import reconcile_automatic_incidents
 from monitors.models import Probe, ProbeResult, ProbeState, VantagePointProblem
 from monitors.rollups import add_to_rollups
 from statuspage import status as rules
@@ -300,8 +301,6 @@ def on_probe_status_changed(probe: Probe, now: datetime) -> None:
     """Carry a probe's new status to its component, the automatic incidents and (at the end
     of the public change) the public statuses. The caller holds the probe's row lock, which
     comes before the component locks in the one global order."""
-    from monitors.automatic import reconcile_automatic_incidents
-
     with public_change(now, changed=False):
         auto_status = component_auto_status(probe.component_id)
         Component.objects.filter(pk=probe.component_id).exclude(auto_status=auto_status).update(
@@ -334,3 +333,11 @@ def refresh_auto_statuses(now: datetime) -> bool:
             Component.objects.filter(pk=component_id).update(auto_status=wanted)
             moved = True
     return moved
+
+
+def settle_automatic_incidents(now: datetime) -> list[str]:
+    """The beat's pass: correct automatic statuses that probe edits left behind, resolve
+    incidents that stayed quiet, open those that a maintenance window was hiding."""
+    with public_change(now, changed=False):
+        refresh_auto_statuses(now)
+        return reconcile_automatic_incidents(now)
