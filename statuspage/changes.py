@@ -114,9 +114,3 @@ def finish(change: PublicChange) -> None:
     if change.event_ids:
         # One task fans out every unclaimed event up to the last one, oldest first.
         fan_out_event.delay_on_commit(max(change.event_ids))
-
-
-def record_event(kind: str, now: datetime, notify: bool = True, **links) -> Event:
-    """Write a public event inside the current change (or a change of its own)."""
-    with public_change(now) as change:
-        return change.record_event(kind, notify, **links)

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from monitors.models import Probe
+from monitors.results import RunResult, record_result
 from statuspage import actions, changes
 from statuspage.changes import public_change
 from statuspage.models import ComponentStatusChange, Event, SiteState
@@ -97,9 +99,27 @@ def test_a_change_that_moves_nothing_bumps_nothing(make_component, recomputes):
     assert len(recomputes) == 1
 
 
-def test_an_event_written_on_its_own_is_a_change_of_its_own(django_capture_on_commit_callbacks):
+def test_a_probe_that_opens_an_incident_is_published_in_one_change(
+    make_component, recomputes, django_capture_on_commit_callbacks
+):
+    bureau = make_component("credit-bureau")
+    make_component("loans", depends_on=[bureau])
+    probe = Probe.objects.create(
+        component=bureau,
+        name="health",
+        kind="http",
+        config={"url": "http://127.0.0.1:9/health"},
+        vantage_points=["local"],
+        failure_threshold=1,
+    )
     version = SiteState.current().version
+    failed = RunResult(ok=False, failed_condition="[STATUS] == 200", severity="major_outage")
+
     with django_capture_on_commit_callbacks() as callbacks:
-        event = changes.record_event(Event.Kind.MAINTENANCE_UPDATED, NOW, notify=False)
-    assert enqueued(callbacks) == [event.pk]
+        record_result(probe, "local", failed, now=NOW)
+
+    assert len(recomputes) == 1
     assert SiteState.current().version == version + 1
+    kinds = list(Event.objects.order_by("pk").values_list("kind", flat=True))
+    assert kinds == ["incident_opened", "component_status_changed", "component_status_changed"]
+    assert enqueued(callbacks) == [Event.objects.order_by("pk").last().pk]
