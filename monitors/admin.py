@@ -4,6 +4,8 @@ from django.contrib import admin
 from monitors.checks import validate_config
 from monitors.conditions import validate_conditions
 from monitors.models import Probe, ProbeResult, ProbeState, VantagePointProblem
+from monitors.results import refresh_auto_statuses
+from statuspage.admin import AuditedAdmin
 
 
 class ProbeForm(forms.ModelForm):
@@ -71,12 +73,24 @@ class ProbeStateInline(admin.TabularInline):
 
 
 @admin.register(Probe)
-class ProbeAdmin(admin.ModelAdmin):
+class ProbeAdmin(AuditedAdmin):
+    """Probe edits are audited, and the component's automatic status follows them at once (a
+    probe disabled or deleted no longer holds its component down)."""
+
     form = ProbeForm
     list_display = ["name", "component", "kind", "interval_seconds", "is_enabled"]
     list_filter = ["kind", "is_enabled", "component"]
     search_fields = ["name", "component__name", "component__slug"]
     inlines = [ProbeStateInline]
+    audit_exclude = ("heartbeat_token",)
+
+    def lock_first(self, request) -> None:
+        # A recorder holds its probe's row when it takes the component locks: probe rows come
+        # first here too (all of them, in order: the admin writes rarely).
+        list(Probe.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+    def published(self, change) -> None:
+        refresh_auto_statuses(change.now)
 
 
 @admin.register(VantagePointProblem)

@@ -4,8 +4,9 @@ the recovery update).
 
 `reconcile_automatic_incidents(now)` is level-triggered: it compares what the probes say now
 with the open automatic incidents and closes the gap. It runs after every change of a probe's
-status (inside that transaction) and from a light beat entry, which is what resolves quiet
-incidents and opens one when failures outlast a maintenance window.
+status (inside that transaction) and from a light beat entry
+(`monitors.results.settle_automatic_incidents`), which resolves quiet incidents and opens one
+when failures outlast a maintenance window.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from statuspage.models import (
     MaintenanceStatus,
     Origin,
 )
-from statuspage.recompute import lock_components
 
 # --- the pure rule -------------------------------------------------------------------------------
 
@@ -201,7 +201,8 @@ def components_differ(incident: Incident, wanted: Mapping[Component, str]) -> bo
 
 def reconcile_automatic_incidents(now: datetime) -> list[str]:
     """Bring the automatic incidents in line with what the probes say now; return what was
-    done (for logs and tests). Call it with the component lock held (`lock_components`)."""
+    done (for logs and tests). Call it inside a public change (`public_change`), which holds
+    the component locks; the actions it calls join that change."""
     quiet = timedelta(seconds=settings.AUTO_RESOLVE_QUIET_SECONDS)
     components = {c.pk: c for c in Component.objects.all()}
     depends_on: dict[int, list[int]] = defaultdict(list)
@@ -364,14 +365,3 @@ def tell_change(
     )
     if notify:
         Incident.objects.filter(pk=incident.pk).update(escalation_notified_at=now)
-
-
-def settle_automatic_incidents(now: datetime) -> list[str]:
-    """The beat's pass: correct automatic statuses that probe edits left behind, resolve
-    incidents that stayed quiet, open those that a maintenance window was hiding."""
-    from monitors.results import refresh_auto_statuses
-
-    with transaction.atomic():
-        lock_components()
-        refresh_auto_statuses(now)
-        return reconcile_automatic_incidents(now)

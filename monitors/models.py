@@ -11,6 +11,10 @@ def default_vantage_points() -> list[str]:
     return ["local"]
 
 
+# No probe runs more often than this, whatever its interval says.
+MINIMUM_INTERVAL_SECONDS = 10
+
+
 class Probe(models.Model):
     """One check of a component, run from each of its vantage points.
 

@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 
 from monitors import confirmation
+from monitors.automatic import reconcile_automatic_incidents
 from monitors.models import Probe, ProbeResult, ProbeState, VantagePointProblem
 from monitors.rollups import add_to_rollups
 from statuspage import status as rules
+from statuspage.changes import public_change
 from statuspage.models import Component, Incident, Origin
-from statuspage.recompute import lock_components, recompute_statuses
 from statuspage.times import moment
 
 try:
@@ -319,23 +320,22 @@ def lacks_open_incident(probe: Probe) -> bool:
 
 
 def on_probe_status_changed(probe: Probe, now: datetime) -> None:
-    """Carry a probe's new status to its component, the public statuses and the automatic
-    incidents."""
-    from monitors.automatic import reconcile_automatic_incidents
-
-    lock_components()
-    auto_status = component_auto_status(probe.component_id)
-    Component.objects.filter(pk=probe.component_id).exclude(auto_status=auto_status).update(
-        auto_status=auto_status
-    )
-    recompute_statuses(now)
-    reconcile_automatic_incidents(now)
+    """Carry a probe's new status to its component, the automatic incidents and (at the end
+    of the public change) the public statuses. The caller holds the probe's row lock, which
+    comes before the component locks in the one global order."""
+    with public_change(now, changed=False):
+        auto_status = component_auto_status(probe.component_id)
+        Component.objects.filter(pk=probe.component_id).exclude(auto_status=auto_status).update(
+            auto_status=auto_status
+        )
+        reconcile_automatic_incidents(now)
 
 
 def refresh_auto_statuses(now: datetime) -> bool:
     """Bring every component's automatic status in line with its enabled probes' states (a
     probe disabled, deleted or given other vantage points changes it without any new result);
-    recompute the public statuses if one moved. Call it with the component lock held."""
+    return whether one moved. Call it inside a public change, which recomputes the public
+    statuses at its end."""
     down: dict[int, list[ProbeState]] = {}
     for state in ProbeState.objects.filter(is_down=True, probe__is_enabled=True).only(
         "probe_id", "vantage_point", "severity", "is_down"
@@ -354,6 +354,12 @@ def refresh_auto_statuses(now: datetime) -> bool:
         if wanted != auto_status:
             Component.objects.filter(pk=component_id).update(auto_status=wanted)
             moved = True
-    if moved:
-        recompute_statuses(now)
     return moved
+
+
+def settle_automatic_incidents(now: datetime) -> list[str]:
+    """The beat's pass: correct automatic statuses that probe edits left behind, resolve
+    incidents that stayed quiet, open those that a maintenance window was hiding."""
+    with public_change(now, changed=False):
+        refresh_auto_statuses(now)
+        return reconcile_automatic_incidents(now)

@@ -18,9 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from monitors.confirmation import Confirmation
-from monitors.models import DispatcherState, Probe, ProbeState
-
-MINIMUM_INTERVAL_SECONDS = 10
+from monitors.models import MINIMUM_INTERVAL_SECONDS, DispatcherState, Probe, ProbeState
 
 
 def queue_for(vantage_point: str) -> str:

@@ -32,8 +32,13 @@ from django.db.models import Max, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from monitors.models import DispatcherState, MonitoringStall, Probe, ProbeState
-from monitors.scheduler import MINIMUM_INTERVAL_SECONDS
+from monitors.models import (
+    MINIMUM_INTERVAL_SECONDS,
+    DispatcherState,
+    MonitoringStall,
+    Probe,
+    ProbeState,
+)
 from statuspage.models import SiteState
 
 log = logging.getLogger(__name__)

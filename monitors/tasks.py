@@ -20,9 +20,8 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from monitors.automatic import settle_automatic_incidents
 from monitors.models import Probe
-from monitors.results import RunResult, record_result
+from monitors.results import RunResult, record_result, settle_automatic_incidents
 from monitors.rollups import purge_old_results, purge_old_rollups
 from monitors.scheduler import dispatch_due
 from monitors.stall import watch_if_due

@@ -1,9 +1,10 @@
-"""What staff (console or API) and the system do to incidents, maintenance and components.
+"""What staff (console, API, admin) and the system do to incidents, maintenance and components.
 
-Each action runs in one transaction that writes the change, its audit entry, its public event
-(the outbox row notifications are sent from) and the recomputed component statuses, so that
-either all of it happens or none. Bad input raises `django.core.exceptions.ValidationError`
-keyed by field name, before anything is written.
+Each action writes inside one public change (`statuspage.changes.public_change`): the change,
+its audit entry and its public event (the outbox row notifications are sent from), then the
+recomputed component statuses and the version bump, in one transaction, so that either all of
+it happens or none. Bad input raises `django.core.exceptions.ValidationError` keyed by field
+name, before anything is written.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from statuspage.enqueue import enqueue_on_commit
+from statuspage.changes import public_change
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -34,9 +35,7 @@ from statuspage.models import (
     MaintenanceStatus,
     MaintenanceUpdate,
     Origin,
-    SiteState,
 )
-from statuspage.recompute import recompute_statuses
 
 Via = AuditEntry.Via
 
@@ -63,16 +62,31 @@ MAINTENANCE_EVENTS = {
 # --- audit and events ------------------------------------------------------------------------
 
 
-def audit(actor, via: str, action: str, obj, before=None, after=None, now=None) -> AuditEntry:
+def audit(
+    actor,
+    via: str,
+    action: str,
+    obj,
+    before=None,
+    after=None,
+    now=None,
+    *,
+    actor_name: str | None = None,
+    object_repr: str | None = None,
+) -> AuditEntry:
+    """The one writer of audit entries. `actor_name` names an actor that is no user (a config
+    file); it defaults to the user's name, or "system"."""
+    if actor_name is None:
+        actor_name = actor.get_username() if actor is not None else "system"
     return AuditEntry.objects.create(
         at=now or timezone.now(),
         actor=author(actor),
-        actor_name=actor.get_username() if actor is not None else "system",
+        actor_name=actor_name[:150],
         via=via,
         action=action,
         object_type=type(obj).__name__.lower(),
         object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
+        object_repr=(str(obj) if object_repr is None else object_repr)[:200],
         before=before,
         after=after,
     )
@@ -87,15 +101,6 @@ def take_over_if_staff(incident: Incident, via: str, now: datetime) -> None:
     """Staff touching an automatic incident take it over: the system stops editing it."""
     if incident.origin == Origin.AUTOMATIC and via != Via.SYSTEM and incident.taken_over_at is None:
         incident.taken_over_at = now
-
-
-def record_event(kind: str, now: datetime, notify: bool = True, **links) -> Event:
-    """Write a public event (the outbox row) and hand it to the notifier once committed."""
-    event = Event.objects.create(kind=kind, notify=notify, created_at=now, **links)
-    from statuspage.subscriptions.tasks import fan_out_event
-
-    enqueue_on_commit(fan_out_event, event.pk)
-    return event
 
 
 def incident_state(incident: Incident) -> dict:
@@ -147,6 +152,31 @@ def check_window(starts_at: datetime, ends_at: datetime) -> None:
 
 
 # --- incidents ---------------------------------------------------------------------------------
+
+
+def write_incident_update(
+    incident: Incident,
+    *,
+    body: str,
+    body_alt: str,
+    actor,
+    notify: bool,
+    affected: list[dict],
+    now: datetime,
+) -> IncidentUpdate:
+    """One entry on the incident's timeline, at the incident's (new) status."""
+    return IncidentUpdate.objects.create(
+        incident=incident,
+        status=incident.status,
+        body=body,
+        body_alt=body_alt,
+        author=author(actor),
+        notify_subscribers=notify,
+        affected_components=affected,
+        display_at=now,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def set_incident_components(
@@ -206,7 +236,7 @@ def open_incident(
             {"status": "A new incident starts as investigating, identified or monitoring."}
         )
     check_component_statuses(components)
-    with transaction.atomic():
+    with public_change(now) as change:
         incident = Incident.objects.create(
             title=title.strip(),
             title_alt=title_alt.strip(),
@@ -221,27 +251,22 @@ def open_incident(
             monitoring_at=now if status == IncidentStatus.MONITORING else None,
         )
         affected = set_incident_components(incident, components)
-        update = IncidentUpdate.objects.create(
-            incident=incident,
-            status=status,
+        update = write_incident_update(
+            incident,
             body=body,
             body_alt=body_alt,
-            author=author(actor),
-            notify_subscribers=notify,
-            affected_components=affected,
-            display_at=now,
-            created_at=now,
-            updated_at=now,
+            actor=actor,
+            notify=notify,
+            affected=affected,
+            now=now,
         )
         audit(actor, via, "incident.open", incident, None, incident_state(incident), now)
         # An internal automatic incident still alerts staff (the outbox sends subscribers
         # only what is public).
         if is_public or origin == Origin.AUTOMATIC:
-            record_event(
-                Event.Kind.INCIDENT_OPENED, now, notify, incident=incident, incident_update=update
+            change.record_event(
+                Event.Kind.INCIDENT_OPENED, notify, incident=incident, incident_update=update
             )
-        recompute_statuses(now)
-        SiteState.bump(now)
     return incident
 
 
@@ -268,7 +293,7 @@ def post_incident_update(
         check_choice("impact", impact, Impact)
     if components is not None:
         check_component_statuses(components)
-    with transaction.atomic():
+    with public_change(now) as change:
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if status == IncidentStatus.POSTMORTEM and incident.resolved_at is None:
             raise ValidationError({"status": "Resolve the incident before its postmortem."})
@@ -298,25 +323,20 @@ def post_incident_update(
         take_over_if_staff(incident, via, now)
         incident.updated_at = now
         incident.save()
-        update = IncidentUpdate.objects.create(
-            incident=incident,
-            status=status,
+        update = write_incident_update(
+            incident,
             body=body,
             body_alt=body_alt,
-            author=author(actor),
-            notify_subscribers=notify,
-            affected_components=affected,
-            display_at=now,
-            created_at=now,
-            updated_at=now,
+            actor=actor,
+            notify=notify,
+            affected=affected,
+            now=now,
         )
         audit(actor, via, f"incident.{status}", incident, before, incident_state(incident), now)
         if incident.is_public:
             resolved_now = was_open and not incident.is_open
             kind = Event.Kind.INCIDENT_RESOLVED if resolved_now else Event.Kind.INCIDENT_UPDATED
-            record_event(kind, now, notify, incident=incident, incident_update=update)
-        recompute_statuses(now)
-        SiteState.bump(now)
+            change.record_event(kind, notify, incident=incident, incident_update=update)
     return update
 
 
@@ -355,7 +375,7 @@ def edit_incident(
         check_choice("impact", impact, Impact)
     if components is not None:
         check_component_statuses(components)
-    with transaction.atomic():
+    with public_change(now):
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         before = incident_state(incident)
         if title is not None:
@@ -372,8 +392,6 @@ def edit_incident(
         incident.updated_at = now
         incident.save()
         audit(actor, via, "incident.edit", incident, before, incident_state(incident), now)
-        recompute_statuses(now)
-        SiteState.bump(now)
     return incident
 
 
@@ -392,7 +410,7 @@ def write_postmortem(
     now = now or timezone.now()
     if not body.strip():
         raise ValidationError({"postmortem": "The postmortem is empty."})
-    with transaction.atomic():
+    with public_change(now):
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if incident.resolved_at is None:
             message = "Resolve the incident before writing its postmortem."
@@ -407,7 +425,6 @@ def write_postmortem(
         incident.updated_at = now
         incident.save()
         audit(actor, via, "incident.postmortem", incident, before, incident_state(incident), now)
-        SiteState.bump(now)
     return incident
 
 
@@ -418,6 +435,7 @@ def add_note(
     now = now or timezone.now()
     if not body.strip():
         raise ValidationError({"body": "The note is empty."})
+    # Not a public change: it takes no component lock and moves no version.
     with transaction.atomic():
         note = InternalNote.objects.create(
             incident=incident,
@@ -439,22 +457,19 @@ def set_component_status(
     """Set the status staff give a component by hand (operational clears it)."""
     now = now or timezone.now()
     check_choice("status", status, ComponentStatus)
-    with transaction.atomic():
-        component = Component.objects.select_for_update().get(pk=component.pk)
+    # The public sees only the status derived from it: bump only if that moves.
+    with public_change(now, changed=False) as change:
+        component = Component.objects.get(pk=component.pk)  # locked by the change
         before = {"manual_status": component.manual_status, "status": component.status}
         component.manual_status = status
         component.save(update_fields=["manual_status", "updated_at"])
-        recompute_statuses(now)
-        component.refresh_from_db()
-        audit(
-            actor,
-            via,
-            "component.set_status",
-            component,
-            before,
-            {"manual_status": component.manual_status, "status": component.status},
-            now,
-        )
+
+        def audit_with_final_status():
+            component.refresh_from_db()
+            after = {"manual_status": component.manual_status, "status": component.status}
+            audit(actor, via, "component.set_status", component, before, after, change.now)
+
+        change.after_recompute(audit_with_final_status)
     return component
 
 
@@ -484,7 +499,7 @@ def schedule_maintenance(
     check_window(starts_at, ends_at)
     if ends_at <= now:
         raise ValidationError({"ends_at": "The window is already over."})
-    with transaction.atomic():
+    with public_change(now) as change:
         maintenance = Maintenance.objects.create(
             title=title.strip(),
             title_alt=title_alt.strip(),
@@ -519,14 +534,12 @@ def schedule_maintenance(
             now,
         )
         if is_public:
-            record_event(
+            change.record_event(
                 Event.Kind.MAINTENANCE_SCHEDULED,
-                now,
                 notify,
                 maintenance=maintenance,
                 maintenance_update=update,
             )
-        SiteState.bump(now)
     return maintenance
 
 
@@ -557,7 +570,7 @@ def edit_maintenance(
         raise ValidationError({name: "Unknown field." for name in unknown})
     if "title" in fields and not str(fields["title"]).strip():
         raise ValidationError({"title": "A title is required."})
-    with transaction.atomic():
+    with public_change(now) as change:
         maintenance = Maintenance.objects.select_for_update().get(pk=maintenance.pk)
         if maintenance.status in (MaintenanceStatus.COMPLETED, MaintenanceStatus.CANCELLED):
             raise ValidationError(
@@ -575,9 +588,7 @@ def edit_maintenance(
             actor, via, "maintenance.edit", maintenance, before, maintenance_state(maintenance), now
         )
         if maintenance.is_public and before != maintenance_state(maintenance):
-            record_event(Event.Kind.MAINTENANCE_UPDATED, now, False, maintenance=maintenance)
-        recompute_statuses(now)
-        SiteState.bump(now)
+            change.record_event(Event.Kind.MAINTENANCE_UPDATED, False, maintenance=maintenance)
     return maintenance
 
 
@@ -594,7 +605,7 @@ def set_maintenance_status(
     """Move a maintenance forward: start, verify, complete, or cancel it."""
     now = now or timezone.now()
     check_choice("status", status, MaintenanceStatus)
-    with transaction.atomic():
+    with public_change(now) as change:
         maintenance = Maintenance.objects.select_for_update().get(pk=maintenance.pk)
         if status not in MAINTENANCE_NEXT[maintenance.status]:
             raise ValidationError(
@@ -627,15 +638,12 @@ def set_maintenance_status(
             now,
         )
         if maintenance.is_public:
-            record_event(
+            change.record_event(
                 MAINTENANCE_EVENTS[status],
-                now,
                 notify,
                 maintenance=maintenance,
                 maintenance_update=update,
             )
-        recompute_statuses(now)
-        SiteState.bump(now)
     return maintenance
 
 

@@ -1,9 +1,10 @@
 """Make the database match a validated config (see `statuspage.config_file`).
 
 `plan_config(config)` compares the file with the database and says what would change, writing
-nothing; `apply_config(config, prune=...)` makes those changes in one transaction, with an
-audit entry (via=config) for each, then recomputes the statuses and bumps SiteState. What the
-file no longer names is only listed, unless `prune` is given.
+nothing; `apply_config(config, prune=...)` makes those changes in one public change
+(`statuspage.changes`), with an audit entry (via=config) for each, which recomputes the
+statuses and bumps SiteState. What the file no longer names is only listed, unless `prune` is
+given.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from statuspage.actions import audit
+from statuspage.changes import public_change
 from statuspage.config_file import Config
 from statuspage.models import AuditEntry, Component, ComponentGroup, Journey, SiteState
-from statuspage.recompute import recompute_statuses
 
 
 @dataclass(frozen=True)
@@ -172,36 +174,41 @@ def apply_config(config: Config, *, prune: bool = False, now: datetime | None = 
     Leftovers (what the file no longer names) are deleted only with `prune`. Each change is
     audited (via=config); the statuses are recomputed and SiteState bumped when anything changed.
     """
+    from monitors.models import Probe
+
     now = now or timezone.now()
-    actor_name = f"config {Path(config.source).name}"[:150]
+    actor_name = f"config {Path(config.source).name}"
+    SiteState.current()
     with transaction.atomic():
-        # Two applies at once would each plan against what the other is changing: take turns.
-        SiteState.current()
-        SiteState.objects.select_for_update().get(pk=1)
-        plan = plan_config(config)
-        work = plan.changes + (plan.leftovers if prune else [])
-        if not work:
-            return plan
-        deferred: list[tuple[Component, list[str]]] = []
-        for change in work:
-            obj = APPLY[change.kind](change, deferred)
-            AuditEntry.objects.create(
-                at=now,
-                actor_name=actor_name,
-                via=AuditEntry.Via.CONFIG,
-                action=f"{change.kind}.{change.action}",
-                object_type=type(obj).__name__.lower(),
-                object_id=str(obj.pk),
-                object_repr=change.key[:200],
-                before=change.before,
-                after=change.after,
-            )
-        # Dependencies last: the components they point at may have been created later on.
-        slugs = {c.slug: c for c in Component.objects.all()}
-        for component, depends_on in deferred:
-            component.depends_on.set([slugs[slug] for slug in depends_on])
-        recompute_statuses(now)
-        SiteState.bump(now)
+        # Probe rows before component rows, as the recorder takes them (it holds its probe's
+        # lock when it enters a public change); then the SiteState row, which makes two
+        # applies take turns even while there is no component to lock yet.
+        list(Probe.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+        with public_change(now, changed=False) as public:
+            SiteState.objects.select_for_update().get(pk=1)
+            plan = plan_config(config)
+            work = plan.changes + (plan.leftovers if prune else [])
+            if not work:
+                return plan
+            public.changed = True
+            deferred: list[tuple[Component, list[str]]] = []
+            for change in work:
+                obj = APPLY[change.kind](change, deferred)
+                audit(
+                    None,
+                    AuditEntry.Via.CONFIG,
+                    f"{change.kind}.{change.action}",
+                    obj,
+                    change.before,
+                    change.after,
+                    now,
+                    actor_name=actor_name,
+                    object_repr=change.key,
+                )
+            # Dependencies last: the components they point at may have been created later on.
+            slugs = {c.slug: c for c in Component.objects.all()}
+            for component, depends_on in deferred:
+                component.depends_on.set([slugs[slug] for slug in depends_on])
     if prune:
         plan.changes, plan.leftovers = work, []
     return plan

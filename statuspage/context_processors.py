@@ -2,12 +2,12 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from statuspage.languages import pick, uses_second_language
+
 
 def site_name(language: str | None = None) -> str:
     """The site's name in `language` (default: the active one): SITE_NAME_ALT in the second
     language when it is set."""
-    from statuspage.public.summary import pick, uses_second_language
-
     return pick(settings.SITE_NAME, settings.SITE_NAME_ALT, uses_second_language(language))
 
 

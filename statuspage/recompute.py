@@ -1,8 +1,8 @@
-"""Gather the facts, apply the rules of `statuspage.status`, write what changed.
+"""Gather the facts, apply the rules of `statuspage.status`, store what changed.
 
-Called inside the transaction of every change that can move a component's status (incidents,
-maintenance, manual status, probe results), so that the stored status, its history row and the
-public event are committed together with the change or not at all.
+`store_statuses` runs once at the end of every public change (`statuspage.changes`), with the
+component rows locked by `lock_components`, so that the stored status and its history row are
+committed together with the change or not at all. The boundary writes the public events.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -22,10 +21,8 @@ from statuspage.models import (
     Component,
     ComponentDay,
     ComponentStatusChange,
-    Event,
     IncidentComponent,
     Maintenance,
-    SiteState,
 )
 
 SECONDS_FIELD = {
@@ -42,6 +39,7 @@ class StatusChange:
     old_status: str
     new_status: str
     cause_id: int | None
+    is_public: bool = True
 
 
 def gather_facts() -> list[rules.ComponentFacts]:
@@ -75,55 +73,52 @@ def gather_facts() -> list[rules.ComponentFacts]:
 
 
 def lock_components() -> dict[int, Component]:
-    """Lock every component row for this transaction and return them by id. Whoever decides
-    about statuses takes this lock first, so concurrent deciders go one after the other; rows
-    are locked in primary-key order, so they never deadlock (the default ordering would also
-    join the nullable group, which PostgreSQL refuses to lock)."""
+    """Lock every component row for this transaction and return them by id. Every public
+    change takes this lock first (`statuspage.changes.public_change`, the only caller), so
+    concurrent changes go one after the other; rows are locked in primary-key order, so they
+    never deadlock (the default ordering would also join the nullable group, which PostgreSQL
+    refuses to lock)."""
     components = Component.objects.select_for_update().order_by("pk")
     fields = ("id", "status", "status_since", "status_cause_id", "is_public")
     return {c.id: c for c in components.only(*fields)}
 
 
-def recompute_statuses(now: datetime | None = None) -> list[StatusChange]:
-    """Bring every component's stored status in line with its inputs; return what changed."""
-    now = now or timezone.now()
+def store_statuses(now: datetime) -> tuple[list[StatusChange], bool]:
+    """Bring every component's stored status in line with its inputs; return the statuses
+    that moved, and whether anything stored changed at all (a new cause alone counts: the
+    page shows it). Call it with the components locked: `statuspage.changes.public_change`
+    does, and writes the public events of what moved."""
     changes: list[StatusChange] = []
     touched = False
-    with transaction.atomic():
-        current = lock_components()
-        derived = rules.derive_statuses(gather_facts())
-        for cid, result in derived.items():
-            component = current[cid]
-            if component.status == result.status and component.status_cause_id == result.cause:
-                continue
-            touched = True
-            if component.status != result.status:
-                changes.append(StatusChange(cid, component.status, result.status, result.cause))
-                close_interval(cid, component.status, component.status_since, now)
-                mark_day(cid, result.status, now)
-                ComponentStatusChange.objects.create(
-                    component_id=cid,
-                    old_status=component.status,
-                    new_status=result.status,
-                    cause_id=result.cause,
-                    at=now,
+    fields = ("id", "status", "status_since", "status_cause_id", "is_public")
+    current = {c.id: c for c in Component.objects.only(*fields)}
+    derived = rules.derive_statuses(gather_facts())
+    for cid, result in derived.items():
+        component = current[cid]
+        if component.status == result.status and component.status_cause_id == result.cause:
+            continue
+        touched = True
+        if component.status != result.status:
+            changes.append(
+                StatusChange(
+                    cid, component.status, result.status, result.cause, component.is_public
                 )
-                Event.objects.create(
-                    kind=Event.Kind.COMPONENT_STATUS_CHANGED,
-                    component_id=cid,
-                    old_status=component.status,
-                    new_status=result.status,
-                    notify=component.is_public,
-                    created_at=now,
-                )
-                Component.objects.filter(pk=cid).update(
-                    status=result.status, status_since=now, status_cause_id=result.cause
-                )
-            else:
-                Component.objects.filter(pk=cid).update(status_cause_id=result.cause)
-        if touched:
-            SiteState.bump(now)
-    return changes
+            )
+            close_interval(cid, component.status, component.status_since, now)
+            mark_day(cid, result.status, now)
+            ComponentStatusChange.objects.create(
+                component_id=cid,
+                old_status=component.status,
+                new_status=result.status,
+                cause_id=result.cause,
+                at=now,
+            )
+            Component.objects.filter(pk=cid).update(
+                status=result.status, status_since=now, status_cause_id=result.cause
+            )
+        else:
+            Component.objects.filter(pk=cid).update(status_cause_id=result.cause)
+    return changes, touched
 
 
 def local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:

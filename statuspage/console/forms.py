@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from statuspage import actions
 from statuspage.models import (
     OPEN_INCIDENT_STATUSES,
     AuditEntry,
@@ -334,8 +335,8 @@ class MaintenanceForm(ConsoleForm):
     def clean(self):
         cleaned = super().clean()
         starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if starts_at and ends_at and ends_at <= starts_at:
-            self.add_error("ends_at", "The window must end after it starts.")
+        if starts_at and ends_at:
+            actions.check_window(starts_at, ends_at)  # the action's rule and message
         return cleaned
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from monitors import stall as monitoring
 from monitors.models import Probe, ProbeRollup
 from statuspage import status as rules
+from statuspage.languages import pick, uses_second_language
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -43,18 +43,6 @@ from statuspage.public.visibility import public_cause_name
 
 BAR_DAYS = 90
 RECENT_DAYS = 14
-
-
-def uses_second_language(language: str | None = None) -> bool:
-    """True when the page is shown in the second language of LANGUAGES, the one the
-    `*_alt` fields (names, titles, messages) are written in."""
-    language = (language or get_language() or "").lower()
-    second = settings.LANGUAGES[1][0].lower() if len(settings.LANGUAGES) > 1 else None
-    return language == second
-
-
-def pick(primary: str, alt: str, use_alt: bool) -> str:
-    return alt if use_alt and alt else primary
 
 
 # --- what the templates display ----------------------------------------------------------------

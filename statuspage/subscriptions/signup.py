@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
-from statuspage.enqueue import enqueue_on_commit
 from statuspage.models import Component, SubscriptionRequest
 from statuspage.subscriptions import outbox
 from statuspage.subscriptions.links import CONFIRM_MAX_AGE
@@ -24,16 +23,14 @@ BATCH = 200
 
 
 def queue_subscription(email: str, language: str, components, now: datetime) -> None:
-    """The view's whole job once the form is valid: one row, one task after the commit."""
-    from statuspage.subscriptions.tasks import handle_subscription_requests
-
+    """The view's whole job once the form is valid: one row (the view then enqueues the task
+    that handles it, after the commit)."""
     SubscriptionRequest.objects.create(
         email=email,
         language=language,
         component_ids=sorted(component.pk for component in components),
         created_at=now,
     )
-    enqueue_on_commit(handle_subscription_requests)
 
 
 def start_subscription(request: SubscriptionRequest, now: datetime) -> Notification | None:

@@ -12,9 +12,11 @@ from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from statuspage.enqueue import enqueue_on_commit
 from statuspage.subscriptions import links, signup
 from statuspage.subscriptions.forms import PreferencesForm, SubscribeForm
 from statuspage.subscriptions.models import Language, Subscriber, normalise_address
+from statuspage.subscriptions.tasks import handle_subscription_requests
 
 RATE_WINDOW = 3600
 
@@ -68,6 +70,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         form.cleaned_data["components"],
         timezone.now(),
     )
+    enqueue_on_commit(handle_subscription_requests)
     return render(request, "subscriptions/check_inbox.html")
 
 

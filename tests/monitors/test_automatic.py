@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
-from monitors.automatic import root_causes, settle_automatic_incidents
+from monitors.automatic import root_causes
+from monitors.results import settle_automatic_incidents
 from statuspage import actions
 from statuspage.models import AuditEntry, Component, Incident, IncidentStatus
 

@@ -21,8 +21,8 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from monitors.automatic import settle_automatic_incidents
 from monitors.models import Probe, ProbeResult, ProbeRollup, ProbeState
+from monitors.results import settle_automatic_incidents
 from monitors.scheduler import Dispatch, dispatch_due, send
 from statuspage.celery import app
 from statuspage.models import Component, Incident

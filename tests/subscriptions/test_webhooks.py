@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from statuspage import actions
+from statuspage.celery import app
 from statuspage.models import AuditEntry, ComponentStatus
 from statuspage.subscriptions import webhooks
 from statuspage.subscriptions.models import Delivery, Subscriber
@@ -59,6 +60,22 @@ def test_it_posts_a_statuspage_style_payload_with_a_valid_signature(
     component_change = receiver.json(1)
     assert component_change["component_update"]["new_status"] == "major_outage"
     assert component_change["component"]["name"] == "Api Gateway"
+
+
+def test_a_component_update_webhook_is_sent_on_commit_without_the_sweep(
+    receiver, subscribe, make_component, staff, django_capture_on_commit_callbacks
+):
+    subscribe(receiver.url, kind="webhook")
+    gateway = make_component("api-gateway")
+    app.conf.task_always_eager = True  # the tasks enqueued on commit run here, in turn
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.set_component_status(gateway, "major_outage", actor=staff, via=Via.CONSOLE)
+    finally:
+        app.conf.task_always_eager = False
+    assert len(receiver.requests) == 1
+    assert receiver.json(0)["component_update"]["new_status"] == "major_outage"
+    assert receiver.json(0)["component"]["name"] == "Api Gateway"
 
 
 def test_a_stale_timestamp_does_not_verify():
