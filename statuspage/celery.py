@@ -2,7 +2,7 @@ import os
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
-from django.db import connections
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statuspage.settings")
 
@@ -15,11 +15,10 @@ app.autodiscover_tasks(["statuspage.public"])
 
 @task_prerun.connect
 @task_postrun.connect
-def close_unusable_connections(sender=None, **kwargs) -> None:
-    """Between tasks, what Django does between requests: close this thread's connections if
-    broken or older than CONN_MAX_AGE, keep the others (CELERY_DB_REUSE_MAX stops Celery from
-    closing them all). Not for eager tasks, which run inside their caller's transaction."""
+def close_old_connections_between_tasks(sender=None, **kwargs) -> None:
+    """Between tasks, what Django does between requests: close connections that are broken or
+    older than CONN_MAX_AGE (CELERY_DB_REUSE_MAX stops Celery from closing them all). Not for
+    eager tasks, which run inside their caller's transaction."""
     if sender is None or getattr(sender.request, "is_eager", False):
         return
-    for connection in connections.all(initialized_only=True):
-        connection.close_if_unusable_or_obsolete()
+    close_old_connections()

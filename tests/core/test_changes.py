@@ -10,6 +10,7 @@ from monitors.models import Probe
 from monitors.results import RunResult, record_result
 from statuspage import actions, changes
 from statuspage.changes import public_change
+from statuspage.enqueue import enqueue
 from statuspage.models import ComponentStatusChange, Event, SiteState
 from statuspage.subscriptions.tasks import fan_out_event
 
@@ -34,7 +35,12 @@ def recomputes(monkeypatch):
 
 
 def enqueued(callbacks) -> list[int]:
-    return [c.args[0] for c in callbacks if getattr(c, "func", None) == fan_out_event.delay]
+    """The event ids whose fan-out was enqueued on commit (through statuspage.enqueue)."""
+    return [
+        c.args[1]
+        for c in callbacks
+        if getattr(c, "func", None) is enqueue and c.args[0] is fan_out_event
+    ]
 
 
 def test_nested_changes_recompute_once_and_bump_once(
