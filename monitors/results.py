@@ -21,6 +21,7 @@ from monitors.rollups import add_to_rollups
 from statuspage import status as rules
 from statuspage.changes import public_change
 from statuspage.models import Component, Incident, Origin
+from statuspage.text import clean_text
 from statuspage.times import moment
 
 try:
@@ -32,7 +33,9 @@ log = logging.getLogger(__name__)
 
 
 def clip(text, length: int) -> str:
-    text = "" if text is None else str(text)
+    """Upstream text (a response body, an error) as stored: without control characters, which
+    no feed, snapshot or PostgreSQL text column can carry, and at most `length` characters."""
+    text = clean_text("" if text is None else str(text))
     return text if len(text) <= length else text[: length - 1] + "…"
 
 

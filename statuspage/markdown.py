@@ -4,6 +4,8 @@ import markdown as md
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 
+from statuspage.text import clean_text
+
 ALLOWED_TAGS = {
     "p",
     "br",
@@ -46,7 +48,7 @@ def render_markdown(text: str, base_level: int = HEADING_BASE_LEVEL) -> SafeStri
     attributes, no `javascript:` or `data:` links, every link opened without a referrer, and
     headings shifted so that `#` is an h`base_level` (capped at h6)."""
     html = md.markdown(
-        text or "",
+        clean_text(text or ""),
         extensions=["extra", "sane_lists", "toc"],
         extension_configs={"toc": {"baselevel": base_level}},
         output_format="html",

@@ -11,9 +11,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from statuspage.models import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, Origin
+from statuspage.text import clean_line, clean_text
 
 
 def _representable_in_utc(value: datetime) -> datetime:
@@ -25,8 +33,11 @@ def _representable_in_utc(value: datetime) -> datetime:
 
 
 Moment = Annotated[AwareDatetime, AfterValidator(_representable_in_utc)]
-Title = Annotated[str, Field(min_length=1, max_length=200)]
-AltTitle = Annotated[str, Field(max_length=200)]
+# One line: tabs and line breaks in a title become spaces (control characters are dropped from
+# every string by RequestBody).
+Line = BeforeValidator(clean_line)
+Title = Annotated[str, Line, Field(min_length=1, max_length=200)]
+AltTitle = Annotated[str, Line, Field(max_length=200)]
 Message = Annotated[str, Field(min_length=1)]
 ComponentRef = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -49,16 +60,30 @@ def contains_nul(value) -> bool:
     return False
 
 
+def without_controls(value):
+    """Strings (and the keys and items of dicts and lists) without control characters other
+    than tab and newline (statuspage.text)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {without_controls(key): without_controls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_controls(item) for item in value]
+    return value
+
+
 class RequestBody(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("*")
+    @field_validator("*", mode="before")
     @classmethod
-    def no_nul_characters(cls, value):
+    def no_control_characters(cls, value):
         # PostgreSQL cannot store NUL in text: refuse it here rather than fail in the database.
         if contains_nul(value):
             raise ValueError("NUL characters are not allowed.")
-        return value
+        # Other control characters are dropped before the type's own checks (a title of only
+        # control characters is then empty, and refused as such).
+        return without_controls(value)
 
 
 # --- query strings ------------------------------------------------------------------------------

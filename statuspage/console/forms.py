@@ -19,6 +19,7 @@ from statuspage.models import (
     IncidentStatus,
     MaintenanceStatus,
 )
+from statuspage.text import clean_line, clean_text
 
 NOT_AFFECTED = ""
 COMPONENT_FIELD_PREFIX = "component_"
@@ -40,6 +41,17 @@ def add_action_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field, messages)
         else:
             form.add_error(None, messages)
+
+
+class PlainTextField(forms.CharField):
+    """Text typed by staff, stored without control characters (statuspage.text): a text area
+    keeps its tabs and line breaks, a one-line input turns them into spaces."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if "\x00" in value:
+            return value  # refused by CharField's own validator, with its message
+        return clean_text(value) if isinstance(self.widget, forms.Textarea) else clean_line(value)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -114,15 +126,15 @@ class ComponentStatusForm(ConsoleForm):
 class IncidentOpenForm(ComponentStatusesMixin, ConsoleForm):
     id_prefix = "incident"
 
-    title = forms.CharField(max_length=200)
-    title_alt = forms.CharField(max_length=200, required=False, label="Title (second language)")
+    title = PlainTextField(max_length=200)
+    title_alt = PlainTextField(max_length=200, required=False, label="Title (second language)")
     impact = forms.ChoiceField(choices=Impact.choices, initial=Impact.MINOR)
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in OPEN_INCIDENT_STATUSES],
         initial=IncidentStatus.INVESTIGATING,
     )
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="First message")
-    body_alt = forms.CharField(
+    body = PlainTextField(widget=forms.Textarea(attrs={"rows": 5}), label="First message")
+    body_alt = PlainTextField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         label="First message (second language)",
@@ -144,8 +156,8 @@ class IncidentUpdateForm(ComponentStatusesMixin, ConsoleForm):
         choices=[(s.value, s.label) for s in IncidentStatus if s != IncidentStatus.POSTMORTEM]
     )
     impact = forms.ChoiceField(choices=Impact.choices)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Message")
-    body_alt = forms.CharField(
+    body = PlainTextField(widget=forms.Textarea(attrs={"rows": 5}), label="Message")
+    body_alt = PlainTextField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Message (second language)"
     )
     notify = forms.BooleanField(required=False, initial=True, label="Notify subscribers")
@@ -171,8 +183,8 @@ class IncidentUpdateForm(ComponentStatusesMixin, ConsoleForm):
 class IncidentEditForm(ComponentStatusesMixin, ConsoleForm):
     id_prefix = "incident"
 
-    title = forms.CharField(max_length=200)
-    title_alt = forms.CharField(max_length=200, required=False, label="Title (second language)")
+    title = PlainTextField(max_length=200)
+    title_alt = PlainTextField(max_length=200, required=False, label="Title (second language)")
     impact = forms.ChoiceField(choices=Impact.choices)
     is_public = forms.BooleanField(required=False, label="Public")
 
@@ -202,11 +214,11 @@ class IncidentTemplateForm(ConsoleForm):
 
     id_prefix = "template"
 
-    name = forms.CharField(max_length=100, help_text="What staff pick it by.")
-    title = forms.CharField(max_length=200)
-    title_alt = forms.CharField(max_length=200, required=False, label="Title (second language)")
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="First message")
-    body_alt = forms.CharField(
+    name = PlainTextField(max_length=100, help_text="What staff pick it by.")
+    title = PlainTextField(max_length=200)
+    title_alt = PlainTextField(max_length=200, required=False, label="Title (second language)")
+    body = PlainTextField(widget=forms.Textarea(attrs={"rows": 4}), label="First message")
+    body_alt = PlainTextField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         label="First message (second language)",
@@ -258,12 +270,12 @@ class IncidentTemplateForm(ConsoleForm):
 class ResolveForm(ConsoleForm):
     id_prefix = "resolve"
 
-    body = forms.CharField(
+    body = PlainTextField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Message",
         initial="This incident has been resolved.",
     )
-    body_alt = forms.CharField(
+    body_alt = PlainTextField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Message (second language)",
@@ -275,8 +287,8 @@ class ResolveForm(ConsoleForm):
 class PostmortemForm(ConsoleForm):
     id_prefix = "postmortem"
 
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 10}), label="Postmortem (Markdown)")
-    body_alt = forms.CharField(
+    body = PlainTextField(widget=forms.Textarea(attrs={"rows": 10}), label="Postmortem (Markdown)")
+    body_alt = PlainTextField(
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
         label="Postmortem in the second language (Markdown)",
@@ -289,7 +301,7 @@ class PostmortemForm(ConsoleForm):
 class NoteForm(ConsoleForm):
     id_prefix = "note"
 
-    body = forms.CharField(
+    body = PlainTextField(
         widget=forms.Textarea(attrs={"rows": 3}), label="Internal note (never public)"
     )
 
@@ -297,12 +309,12 @@ class NoteForm(ConsoleForm):
 class MaintenanceForm(ConsoleForm):
     id_prefix = "maintenance"
 
-    title = forms.CharField(max_length=200)
-    title_alt = forms.CharField(max_length=200, required=False, label="Title (second language)")
-    description = forms.CharField(
+    title = PlainTextField(max_length=200)
+    title_alt = PlainTextField(max_length=200, required=False, label="Title (second language)")
+    description = PlainTextField(
         widget=forms.Textarea(attrs={"rows": 5}), required=False, label="Description (Markdown)"
     )
-    description_alt = forms.CharField(
+    description_alt = PlainTextField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         label="Description (second language)",
@@ -349,19 +361,19 @@ class MaintenanceStatusForm(ConsoleForm):
     id_prefix = "maintenance_status"
 
     status = forms.ChoiceField(choices=MAINTENANCE_STATUS_CHOICES)
-    body = forms.CharField(
+    body = PlainTextField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Message (optional)"
     )
     notify = forms.BooleanField(required=False, initial=True, label="Notify subscribers")
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.CharField(required=False, label="Actor (username)")
+    actor = PlainTextField(required=False, label="Actor (username)")
     via = forms.ChoiceField(
         choices=[("", "Any"), *AuditEntry.Via.choices], required=False, label="Via"
     )
     object_type = forms.ChoiceField(choices=[("", "Any")], required=False, label="Object type")
-    action = forms.CharField(
+    action = PlainTextField(
         required=False,
         label="Action",
         widget=forms.TextInput(attrs={"placeholder": "incident.resolved, or incident. for all"}),

@@ -24,6 +24,7 @@ from statuspage.public.caching import public_cache
 from statuspage.public.queries import page_story
 from statuspage.public.summary import STATUS_WORDS, pick, uses_second_language
 from statuspage.public.views import BANNER_TEXT
+from statuspage.text import clean_line
 
 # Colours dark enough for white text to meet WCAG AA (4.5:1) on each.
 COLOURS = {
@@ -56,10 +57,12 @@ class Badge:
     colour: str
 
     def svg(self) -> str:
-        label_width = text_width(self.label) + PADDING
-        message_width = text_width(self.message) + PADDING
+        # An SVG is XML: a control character in a component's name would break the image.
+        label, message = clean_line(self.label), clean_line(self.message)
+        label_width = text_width(label) + PADDING
+        message_width = text_width(message) + PADDING
         width = label_width + message_width
-        title = f"{self.label}: {self.message}"
+        title = f"{label}: {message}"
         return format_html(
             '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" '
             'aria-label="{title}"><title>{title}</title>'
@@ -77,8 +80,8 @@ class Badge:
             mc=self.colour,
             lx=label_width / 2,
             mx=label_width + message_width / 2,
-            label=self.label,
-            message=self.message,
+            label=label,
+            message=message,
         )
 
 

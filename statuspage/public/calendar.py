@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from statuspage.models import Component, Maintenance, MaintenanceStatus
 from statuspage.public.caching import public_cache
+from statuspage.text import clean_text
 
 # Past windows kept in the feed, so that a calendar still shows last month's work.
 HISTORY = timedelta(days=90)
@@ -26,9 +27,11 @@ STATUS = {MaintenanceStatus.CANCELLED: "CANCELLED"}
 
 
 def escape_text(value: str) -> str:
-    """RFC 5545 3.3.11: backslash, semicolon, comma and newlines escaped."""
+    """RFC 5545 3.3.11: backslash, semicolon, comma and newlines escaped; other control
+    characters, which TEXT cannot carry (3.1), dropped."""
     return (
-        value.replace("\\", "\\\\")
+        clean_text(value)
+        .replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")

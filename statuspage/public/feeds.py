@@ -41,6 +41,7 @@ from statuspage.models import (
 )
 from statuspage.public.caching import public_cache
 from statuspage.public.summary import pick, uses_second_language
+from statuspage.text import clean_text
 from statuspage.times import moment as moment_text
 
 FEED_LIMIT = 50
@@ -173,10 +174,43 @@ def feed_entries(component: Component | None = None) -> list[FeedEntry]:
     return sorted(entries, key=lambda e: e.updated, reverse=True)[:FEED_LIMIT]
 
 
+def xml_safe(value):
+    """A feed field without the characters XML 1.0 cannot carry (Django's feed writer raises
+    on them): strings, and the strings inside lists and tuples such as categories."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list | tuple):
+        return type(value)(xml_safe(item) for item in value)
+    return value
+
+
+class XmlSafeFeedMixin:
+    """Cleans every field on its way into the feed generator, so that no stored text (from
+    the admin, a config file, rows older than the input checks) can make a feed fail."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(
+            *[xml_safe(a) for a in args], **{k: xml_safe(v) for k, v in kwargs.items()}
+        )
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(
+            *[xml_safe(a) for a in args], **{k: xml_safe(v) for k, v in kwargs.items()}
+        )
+
+
+class SafeRssFeed(XmlSafeFeedMixin, Rss201rev2Feed):
+    pass
+
+
+class SafeAtomFeed(XmlSafeFeedMixin, Atom1Feed):
+    pass
+
+
 class IncidentFeed(Feed):
     """Every public incident and maintenance."""
 
-    feed_type = Rss201rev2Feed
+    feed_type = SafeRssFeed
 
     def title(self) -> str:
         return _("%(site)s: incidents and maintenance") % {"site": site_name()}
@@ -215,7 +249,7 @@ class IncidentFeed(Feed):
 
 
 class IncidentAtomFeed(IncidentFeed):
-    feed_type = Atom1Feed
+    feed_type = SafeAtomFeed
     subtitle = IncidentFeed.description
 
 
@@ -244,7 +278,7 @@ class ComponentFeed(IncidentFeed):
 
 
 class ComponentAtomFeed(ComponentFeed):
-    feed_type = Atom1Feed
+    feed_type = SafeAtomFeed
     subtitle = ComponentFeed.description
 
 

@@ -1,0 +1,36 @@
+"""Plain text from outside (staff, the API, probes' upstream servers), made safe to store and to
+write into XML (feeds, SVG), iCalendar and HTML.
+
+XML 1.0 cannot carry C0 control characters other than tab, newline and carriage return, nor
+lone surrogates or U+FFFE/U+FFFF; iCalendar TEXT forbids controls other than tab; PostgreSQL
+cannot store NUL. One such character stored in a title used to make every feed answer 500 and
+every snapshot fail, so it is dropped where text comes in and again where it goes out (text
+already in the database, or written by a path that skips the input boundary).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Line breaks are normalised to "\n" first, so "\r" never survives; tab and newline stay.
+UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+LINE_BREAKS = re.compile("\r\n?")
+LINE_SPACE = re.compile("[\t\n]")
+
+
+def clean_text(value: str) -> str:
+    """Multi-line text: CRLF and CR become LF, other control characters are dropped."""
+    if not isinstance(value, str):
+        return value
+    return UNSAFE_CHARACTERS.sub("", LINE_BREAKS.sub("\n", value))
+
+
+def clean_line(value: str) -> str:
+    """One line (a title, a name): as `clean_text`, and tabs and line breaks become spaces."""
+    if not isinstance(value, str):
+        return value
+    return LINE_SPACE.sub(" ", clean_text(value))
+
+
+def has_unsafe_characters(value: str) -> bool:
+    return isinstance(value, str) and (UNSAFE_CHARACTERS.search(value) is not None or "\r" in value)
