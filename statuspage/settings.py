@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "statuspage.nul_bytes.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "statuspage.public.fallback.SnapshotFallbackMiddleware",
     "monitors.stall.StallWatchMiddleware",
