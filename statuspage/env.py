@@ -1,5 +1,6 @@
 """Settings from environment variables: tiny readers that fail loudly on a bad value."""
 
+import ipaddress
 import os
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -43,6 +44,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list:
+    """Comma-separated CIDR ranges (`10.20.0.0/16, fd00::/8`) as ip_network objects."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}={os.environ.get(name)!r}: {item!r} is not an address range such as "
+                "10.20.0.0/16"
+            ) from None
+    return networks
 
 
 ENGINES = {

@@ -1,10 +1,29 @@
+from django import forms
 from django.contrib import admin
 
 from statuspage.subscriptions.models import Delivery, Notification, Subscriber
+from statuspage.subscriptions.outbound import check_webhook_url
+
+
+class SubscriberAdminForm(forms.ModelForm):
+    """The admin's form (its model and fields come from SubscriberAdmin): webhook URLs are
+    checked as in the console."""
+
+    url = forms.URLField(max_length=500, required=False, assume_scheme="https")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Subscriber.Kind.WEBHOOK and cleaned.get("url"):
+            try:
+                check_webhook_url(cleaned["url"])
+            except forms.ValidationError as exc:
+                self.add_error("url", exc)
+        return cleaned
 
 
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
+    form = SubscriberAdminForm
     list_display = ["__str__", "kind", "language", "confirmed_at", "suppressed_at", "disabled_at"]
     list_filter = ["kind", "language"]
     search_fields = ["email", "url"]

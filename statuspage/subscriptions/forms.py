@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from statuspage.models import Component
 from statuspage.public.summary import pick, uses_second_language
 from statuspage.subscriptions.models import Language
+from statuspage.subscriptions.outbound import check_webhook_url
 
 
 def public_components():
@@ -93,3 +94,8 @@ class WebhookForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["components"].queryset = public_components()
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        check_webhook_url(url)
+        return url

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,8 +20,10 @@ from django.conf import settings
 from statuspage.models import Incident, Maintenance
 from statuspage.public.queries import page_story
 from statuspage.public.visibility import internal_component_ids, public_affected_components
-from statuspage.subscriptions import links
+from statuspage.subscriptions import links, outbound
 from statuspage.subscriptions.models import Delivery, Notification
+
+log = logging.getLogger(__name__)
 
 DOCUMENTATION = "https://developer.statuspage.io/#section/Webhooks"
 SIGNATURE_HEADER = "X-Statuspage-Signature"
@@ -175,9 +178,20 @@ class Outcome:
     reason: str = ""
 
 
+# What staff see for every failed delivery: telling a timeout, a refused connection or an HTTP
+# status apart would let whoever can add a webhook map which hosts and ports answer (the
+# detail goes to the log for operators).
+COULD_NOT_DELIVER = "could not deliver"
+
+
 def post(delivery: Delivery, base_payload: dict, now: datetime) -> Outcome:
-    """POST one signed payload; classify the result."""
+    """POST one signed payload, only to an allowed address (statuspage.subscriptions.outbound);
+    classify the result."""
     subscriber = delivery.subscriber
+    problem = outbound.url_problem(delivery.address)
+    if problem:
+        log.warning("webhook %s not delivered: %s", subscriber.pk, problem)
+        return Outcome(False, False, COULD_NOT_DELIVER)
     document = dict(base_payload)
     document["meta"] = dict(base_payload["meta"], unsubscribe=links.unsubscribe_url(subscriber))
     document["meta"]["generated_at"] = iso(now)
@@ -190,21 +204,25 @@ def post(delivery: Delivery, base_payload: dict, now: datetime) -> Outcome:
         SIGNATURE_HEADER: sign(subscriber.secret, timestamp, body),
     }
     try:
-        response = requests.post(
-            delivery.address,
-            data=body,
-            headers=headers,
-            timeout=(settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_READ_TIMEOUT),
-            allow_redirects=False,
-        )
-    except requests.Timeout:
-        return Outcome(False, True, "timed out")
-    except requests.ConnectionError as exc:
-        return Outcome(False, True, f"connection error: {type(exc).__name__}")
+        with outbound.guarded_session() as session:
+            response = session.post(
+                delivery.address,
+                data=body,
+                headers=headers,
+                timeout=(settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_READ_TIMEOUT),
+                allow_redirects=False,
+            )
     except requests.RequestException as exc:
-        return Outcome(False, False, f"request error: {exc}"[:300])
+        blocked = outbound.is_blocked(exc)
+        log.warning(
+            "webhook %s not delivered: %s",
+            subscriber.pk,
+            "address not allowed" if blocked else f"{type(exc).__name__}: {exc}",
+        )
+        # A host that resolves to a forbidden address will not get better by retrying.
+        transient = not blocked and isinstance(exc, requests.Timeout | requests.ConnectionError)
+        return Outcome(False, transient, COULD_NOT_DELIVER)
     if 200 <= response.status_code < 300:
         return Outcome(True)
-    return Outcome(
-        False, response.status_code in TRANSIENT_STATUSES, f"HTTP {response.status_code}"
-    )
+    log.warning("webhook %s not delivered: HTTP %s", subscriber.pk, response.status_code)
+    return Outcome(False, response.status_code in TRANSIENT_STATUSES, COULD_NOT_DELIVER)

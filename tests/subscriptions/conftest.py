@@ -7,6 +7,7 @@ import asyncio
 import email
 import email.policy
 import functools
+import ipaddress
 import json
 import socket
 import threading
@@ -138,7 +139,11 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The receiver listens on loopback over plain http, which webhooks may not reach unless
+    # the operator allows it: allow exactly that, as an operator would.
+    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
     receiver = Receiver()
     yield receiver
     receiver.server.shutdown()
