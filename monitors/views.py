@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from monitors import confirmation
 from monitors.models import Probe, ProbeResult, ProbeRollup, ProbeState, VantagePointProblem
@@ -56,7 +56,7 @@ def probe_row(probe: Probe, states: list[ProbeState], open_problems: int) -> Pro
     return ProbeRow(probe, status, states, unconfirmed, open_problems)
 
 
-@require_GET
+@require_safe
 @staff_required
 def probe_list(request: HttpRequest) -> HttpResponse:
     probes = list(Probe.objects.select_related("component").prefetch_related("states"))
@@ -155,7 +155,7 @@ def heartbeat_how_to(probe: Probe) -> HeartbeatHowTo | None:
     return HeartbeatHowTo(f"{settings.SITE_URL.rstrip('/')}{path}")
 
 
-@require_GET
+@require_safe
 @staff_required
 def probe_detail(request: HttpRequest, pk: int) -> HttpResponse:
     probe = get_object_or_404(Probe.objects.select_related("component"), pk=pk)

@@ -7,7 +7,7 @@ import json
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from statuspage.console.decorators import staff_required
 from statuspage.console.forms import AuditFilterForm
@@ -58,7 +58,7 @@ def changes(before, after) -> list[dict]:
 
 
 @staff_required
-@require_GET
+@require_safe
 def audit_log(request: HttpRequest) -> HttpResponse:
     object_types = list(
         AuditEntry.objects.order_by("object_type").values_list("object_type", flat=True).distinct()

@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from statuspage import actions
 from statuspage.console.decorators import staff_required
@@ -88,7 +88,7 @@ def render_detail(
 
 
 @staff_required
-@require_GET
+@require_safe
 def incident_list(request: HttpRequest) -> HttpResponse:
     incidents = (
         Incident.objects.annotate(
@@ -106,7 +106,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def incident_new(request: HttpRequest) -> HttpResponse:
     initial: dict = {}
     component_initial: dict[int, str] = {}
@@ -165,7 +165,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_detail(request, get_incident(pk))
 
@@ -221,7 +221,7 @@ def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_incident(pk)
     form = IncidentEditForm(incident=incident)

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from statuspage import actions
 from statuspage.console.decorators import staff_required
@@ -81,7 +81,7 @@ def render_detail(
 
 
 @staff_required
-@require_GET
+@require_safe
 def maintenance_list(request: HttpRequest) -> HttpResponse:
     # Active first, then upcoming, then the past; latest window first within each.
     maintenances = Maintenance.objects.annotate(
@@ -97,7 +97,7 @@ def maintenance_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def maintenance_new(request: HttpRequest) -> HttpResponse:
     return render(request, "console/maintenance_form.html", {"form": MaintenanceForm()})
 
@@ -133,13 +133,13 @@ def maintenance_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_detail(request, get_maintenance(pk))
 
 
 @staff_required
-@require_GET
+@require_safe
 def maintenance_edit(request: HttpRequest, pk: int) -> HttpResponse:
     maintenance = get_maintenance(pk)
     form = MaintenanceForm(

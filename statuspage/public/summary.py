@@ -91,7 +91,9 @@ class ComponentView:
                 classes.append("tip-end")  # the tooltip opens leftwards, inside the bar
             attributes = f' class="{" ".join(classes)}"' if classes else ""
             if len(run) > 1:
-                attributes += f' style="--days:{len(run)}"'
+                # A class per run length (status.css), not a style attribute: the page's
+                # Content-Security-Policy allows no inline styles.
+                attributes += f' data-days="{len(run)}"'
             if not first.is_quiet:
                 attributes += ' tabindex="0"'
             items.append(

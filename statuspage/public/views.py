@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language
 
 from statuspage.models import Component, Incident, Maintenance
@@ -45,7 +45,7 @@ def refresh_labels() -> dict:
     }
 
 
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     page = summary.load_page()
     return render(
@@ -53,7 +53,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.public(), pk=incident_id)
     return render(
@@ -61,7 +61,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def maintenance_detail(request: HttpRequest, maintenance_id: int) -> HttpResponse:
     maintenance = get_object_or_404(Maintenance.objects.public(), pk=maintenance_id)
     return render(
@@ -71,7 +71,7 @@ def maintenance_detail(request: HttpRequest, maintenance_id: int) -> HttpRespons
     )
 
 
-@require_GET
+@require_safe
 def component_detail(request: HttpRequest, slug: str) -> HttpResponse:
     component = get_object_or_404(
         Component.objects.public().select_related("group", "status_cause"), slug=slug
@@ -81,7 +81,7 @@ def component_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def component_chart(request: HttpRequest, slug: str, label: str) -> HttpResponse:
     """One response-time chart of a component, as an SVG file: the front page shows it with
     `<img loading="lazy">` rather than inline, so that closed charts cost the page nothing."""
@@ -92,7 +92,7 @@ def component_chart(request: HttpRequest, slug: str, label: str) -> HttpResponse
     return HttpResponse(chart.svg, content_type="image/svg+xml; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def history(request: HttpRequest) -> HttpResponse:
     try:
         page = int(request.GET.get("page", "1"))

@@ -42,11 +42,11 @@ def over_limit(key: str, limit: int) -> bool:
     return hits > limit
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     """New, pending and subscribed addresses take one path: validate, count, queue (see
     statuspage.subscriptions.signup), answer "check your inbox"."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         # The emails' language starts as the page's: the reader is reading it.
         language = get_language() if get_language() in Language.values else settings.LANGUAGE_CODE
         form = SubscribeForm(initial={"language": language})
@@ -74,7 +74,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     return render(request, "subscriptions/check_inbox.html")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners follow links); POST confirms."""
     subscriber = links.subscriber_from_confirm_token(token)
@@ -93,7 +93,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "subscriptions/confirm.html", {"subscriber": subscriber})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = links.subscriber_from_manage_token(token)
     if subscriber is None or subscriber.kind != Subscriber.Kind.EMAIL:
@@ -120,11 +120,11 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 # RFC 8058 one-click: the mail client POSTs `List-Unsubscribe=One-Click` with no cookies and no
 # CSRF token; the signed token in the URL is the authorisation.
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirmation button; POST unsubscribes."""
     subscriber = links.subscriber_from_manage_token(token)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if subscriber is None:
             return render(request, "subscriptions/link_invalid.html", status=404)
         return render(

@@ -34,8 +34,15 @@ def browser_page(monkeypatch):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.set_default_timeout(15_000)
+        # The console's Content-Security-Policy must not block anything it needs.
+        violations = []
+        page.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         yield page
         browser.close()
+    assert violations == []
 
 
 @pytest.fixture
