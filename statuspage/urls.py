@@ -3,6 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from statuspage import health
+from statuspage.login_throttle import (
+    ThrottledAdminAuthenticationForm,
+    ThrottledAuthenticationForm,
+)
+
+# Failed log-ins are limited on both doors (statuspage.login_throttle).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 # A database error raised outside a view is a 503 (or the snapshot) too, not a 500.
 handler500 = "statuspage.public.fallback.server_error"
@@ -10,7 +17,11 @@ handler500 = "statuspage.public.fallback.server_error"
 urlpatterns = [
     path("health", health.health, name="health"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/", include("statuspage.console.urls")),
