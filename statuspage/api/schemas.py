@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
 )
 
@@ -40,6 +41,9 @@ Title = Annotated[str, Line, Field(min_length=1, max_length=200)]
 AltTitle = Annotated[str, Line, Field(max_length=200)]
 Message = Annotated[str, Field(min_length=1)]
 ComponentRef = Annotated[str, Field(min_length=1, max_length=100)]
+# JSON true or false only: 0, 1, "yes" or "true" are refused (400 naming the field), as the
+# OpenAPI schema's plain `boolean` says.
+Flag = StrictBool
 
 OpenIncidentStatus = Literal["investigating", "identified", "monitoring"]
 ComponentStatuses = Annotated[
@@ -129,8 +133,8 @@ class IncidentCreate(RequestBody):
     status: OpenIncidentStatus = "investigating"
     impact: Impact = Impact.MINOR
     components: ComponentStatuses = {}
-    is_public: bool = True
-    deliver_notifications: bool = True
+    is_public: Flag = True
+    deliver_notifications: Flag = True
     name_alt: AltTitle = ""
     body_alt: str = ""
 
@@ -142,7 +146,7 @@ class IncidentEdit(RequestBody):
     name: Title | None = None
     name_alt: AltTitle | None = None
     impact: Impact | None = None
-    is_public: bool | None = None
+    is_public: Flag | None = None
     components: ComponentStatuses | None = None
 
 
@@ -152,13 +156,13 @@ class IncidentUpdateCreate(RequestBody):
     body_alt: str = ""
     impact: Impact | None = None
     components: ComponentStatuses | None = None
-    deliver_notifications: bool = True
+    deliver_notifications: Flag = True
 
 
 class Resolution(RequestBody):
     body: Message
     body_alt: str = ""
-    deliver_notifications: bool = True
+    deliver_notifications: Flag = True
 
 
 class Postmortem(RequestBody):
@@ -166,7 +170,7 @@ class Postmortem(RequestBody):
     body_alt: str | None = Field(
         None, description="The postmortem in the second language; omitted: left as it is."
     )
-    publish: bool = Field(True, description="Publish it, moving the incident to postmortem.")
+    publish: Flag = Field(True, description="Publish it, moving the incident to postmortem.")
 
 
 class NoteCreate(RequestBody):
@@ -179,10 +183,10 @@ class MaintenanceCreate(RequestBody):
     scheduled_until: Moment
     description: str = ""
     components: list[ComponentRef] = Field([], description="Components, by slug or id.")
-    auto_start: bool = True
-    auto_complete: bool = True
-    is_public: bool = True
-    deliver_notifications: bool = True
+    auto_start: Flag = True
+    auto_complete: Flag = True
+    is_public: Flag = True
+    deliver_notifications: Flag = True
     name_alt: AltTitle = ""
     description_alt: str = ""
 
@@ -197,14 +201,14 @@ class MaintenanceEdit(RequestBody):
     scheduled_for: Moment | None = None
     scheduled_until: Moment | None = None
     components: list[ComponentRef] | None = None
-    auto_start: bool | None = None
-    auto_complete: bool | None = None
-    is_public: bool | None = None
+    auto_start: Flag | None = None
+    auto_complete: Flag | None = None
+    is_public: Flag | None = None
 
 
 class MaintenanceTransition(RequestBody):
     body: str = Field("", description="A message for the maintenance's timeline (Markdown).")
-    deliver_notifications: bool = True
+    deliver_notifications: Flag = True
 
 
 class ComponentStatusChange(RequestBody):
