@@ -7,12 +7,14 @@ that is not JSON).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -71,6 +73,18 @@ def renamed_fields(names: Mapping[str, str]) -> Iterator[None]:
         ) from exc
 
 
+def sent_fields(request: HttpRequest) -> set[str]:
+    """The query parameters and top-level body fields of a request."""
+    names = set(request.GET)
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, RawPostDataException):
+        body = None
+    if isinstance(body, dict):
+        names |= set(body)
+    return names
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     """Answer 400 (not ninja's 422) for request validation, and JSON for every other error."""
 
@@ -84,7 +98,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(DjangoValidationError)
     def action_refused(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-        return error_response(api, request, 400, django_errors(exc))
+        errors = django_errors(exc)
+        # A refusal keyed on something the client did not send (`status` when starting a
+        # completed maintenance) is about the object's state: it names no request field.
+        sent = sent_fields(request)
+        for error in errors:
+            if error["field"] and error["field"].split(".")[0] not in sent:
+                error["field"] = None
+        return error_response(api, request, 400, errors)
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
