@@ -4,11 +4,13 @@ headers. Whatever comes in, nothing answers 5xx."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from django.test import Client
+from django.urls import URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,42 +26,35 @@ from tests.public import worlds
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
-# Every public URL pattern; {slug}, {incident} and {maintenance} are filled with a real one or
-# with a fuzzed segment.
-PATTERNS = [
-    "/",
-    "/history",
-    "/language",
-    "/incidents/{incident}",
-    "/maintenance/{maintenance}",
-    "/components/{slug}",
-    "/components/{slug}/response-time-24h.svg",
-    "/components/{slug}/badge.svg",
-    "/badge.svg",
-    "/feeds/incidents.rss",
-    "/feeds/incidents.atom",
-    "/feeds/components/{slug}.rss",
-    "/feeds/components/{slug}.atom",
-    "/calendar/maintenance.ics",
-    "/api/v2/summary.json",
-    "/api/v2/status.json",
-    "/api/v2/components.json",
-    "/api/v2/incidents.json",
-    "/api/v2/incidents/unresolved.json",
-    "/api/v2/scheduled-maintenances.json",
-    "/api/v2/scheduled-maintenances/upcoming.json",
-    "/api/v2/scheduled-maintenances/active.json",
-    "/subscriptions/",
-    "/subscriptions/confirm/{slug}/",
-    "/subscriptions/manage/{slug}/",
-    "/subscriptions/unsubscribe/{slug}/",
-    "/probes/heartbeat/{slug}",
-    "/probes/heartbeat/{slug}/fail",
-    "/accounts/login/",
-    "/admin/login/",
-    "/i18n/setlang/",
-    "/no/such/page",
-]
+# Staff-only or fuzzed elsewhere (tests/fuzz/test_token_api.py); the rest is the public surface.
+NOT_PUBLIC = ("admin/", "console/", "api/v1/")
+PLACEHOLDERS = {"incident_id": "{incident}", "maintenance_id": "{maintenance}"}
+CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def routes(patterns, prefix: str = "") -> list[str]:
+    found = []
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found += routes(pattern.url_patterns, route)
+        else:
+            found.append(route)
+    return found
+
+
+def public_patterns() -> list[str]:
+    """Every public URL pattern of the site, read from the URL configuration so that a new
+    page is fuzzed without anyone remembering to add it; path arguments become {incident},
+    {maintenance} or {slug}, filled with a real value or a fuzzed segment."""
+    patterns = set()
+    for route in routes(get_resolver().url_patterns):
+        if route.startswith(NOT_PUBLIC) or "^" in route:
+            continue
+        patterns.add("/" + CONVERTER.sub(lambda m: PLACEHOLDERS.get(m.group(1), "{slug}"), route))
+    return sorted(patterns) + ["/admin/login/", "/no/such/page"]
+
+
 QUERY_NAMES = ["page", "lang", "q", "status", "component", "limit", "offset", "next", "period"]
 
 
@@ -76,7 +71,7 @@ def world(db):
 
 @st.composite
 def requests(draw, world: dict):
-    pattern = draw(st.sampled_from(PATTERNS))
+    pattern = draw(st.sampled_from(public_patterns()))
     values = {}
     for name, real in world.items():
         values[name] = draw(st.one_of(st.just(real), encoded_fragment))
@@ -91,6 +86,15 @@ def requests(draw, world: dict):
         )
     body = draw(st.one_of(st.just(""), query_strings(QUERY_NAMES)))
     return method, path, headers, body
+
+
+def test_the_fuzzed_patterns_are_the_site_s_public_urls():
+    patterns = public_patterns()
+    for expected in ("/", "/history", "/health", "/incidents/{incident}", "/badge.svg"):
+        assert expected in patterns
+    assert "/components/{slug}/response-time-24h.svg" in patterns
+    assert "/probes/heartbeat/{slug}/fail" in patterns
+    assert not [p for p in patterns if p.startswith(("/console", "/api/v1"))]
 
 
 @pytest.mark.django_db
