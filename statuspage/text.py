@@ -30,7 +30,3 @@ def clean_line(value: str) -> str:
     if not isinstance(value, str):
         return value
     return LINE_SPACE.sub(" ", clean_text(value))
-
-
-def has_unsafe_characters(value: str) -> bool:
-    return isinstance(value, str) and (UNSAFE_CHARACTERS.search(value) is not None or "\r" in value)
