@@ -71,17 +71,35 @@ def test_the_console_refuses_a_hostile_webhook_url(staff_client, url):
     assert not Subscriber.objects.filter(kind="webhook").exists()
 
 
-@pytest.mark.parametrize("url", HOSTILE)
-def test_the_admin_refuses_a_hostile_webhook_url(db, url):
+def admin_add_webhook(url: str):
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     client = Client()
     client.force_login(admin)
-    response = client.post(
+    return client.post(
         "/admin/subscriptions/subscriber/add/",
-        {"kind": "webhook", "url": url, "language": "en", "consecutive_failures": 0},
+        {
+            "kind": "webhook",
+            "url": url,
+            "language": "en",
+            "consecutive_failures": 0,
+            "created_at_0": "2026-11-20",
+            "created_at_1": "04:00:00",
+        },
     )
+
+
+@pytest.mark.parametrize("url", HOSTILE)
+def test_the_admin_refuses_a_hostile_webhook_url(db, url):
+    response = admin_add_webhook(url)
     assert response.status_code == 200
+    assert "url" in response.context["adminform"].form.errors
     assert not Subscriber.objects.exists()
+
+
+def test_the_admin_saves_a_public_webhook_url(db):
+    response = admin_add_webhook("https://93.184.215.14/hook")
+    assert response.status_code == 302
+    assert Subscriber.objects.get().url == "https://93.184.215.14/hook"
 
 
 def test_a_name_that_does_not_resolve_gets_the_same_answer_as_a_private_address():
