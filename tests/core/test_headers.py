@@ -193,3 +193,20 @@ def test_head_answers_wherever_get_does_even_before_the_page_is_cached(client, w
 def test_head_answers_on_staff_pages(admin_client, world):
     for path in staff_pages(world):
         assert admin_client.head(path).status_code == 200, path
+
+
+def test_the_server_error_page_keeps_its_inline_style_and_no_inline_script(db, settings):
+    from django.test import RequestFactory
+
+    from statuspage.headers import SecurityHeadersMiddleware
+    from statuspage.public.fallback import server_error
+
+    request = RequestFactory().get("/history")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        response = SecurityHeadersMiddleware(server_error)(request)
+    policy = response["Content-Security-Policy"]
+    assert response.status_code == 500
+    assert "style-src 'self' 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy + ";"
