@@ -47,7 +47,8 @@ def test_a_hundred_junk_query_strings_create_no_cache_entries_and_answer_200(db,
     before = stored_keys()
     for n in range(100):
         path = PATHS[n % len(PATHS)]
-        junk = [f"x={n}", f"utm_source=mail{n}", f"page={n}&page=1", f"_={n}%00", f"{n}"][n % 5]
+        # (A NUL is refused with a 400 before any page: tests/core/test_nul_bytes.py.)
+        junk = [f"x={n}", f"utm_source=mail{n}", f"page={n}&page=1", f"_={n}%07", f"{n}"][n % 5]
         response = client.get(f"{path}?{junk}")
         assert response.status_code == 200, (path, junk)
     assert stored_keys() == before
