@@ -14,7 +14,7 @@ from django.test import Client
 
 from statuspage import actions
 from statuspage.models import Component, Incident, InternalNote, Maintenance
-from statuspage.public.snapshot import publish
+from statuspage.public.snapshot import DATA_PATHS, publish
 from tests.monitors.conftest import bad, clock, feed, make_probe  # noqa: F401
 from tests.subscriptions.conftest import receiver, run_pipeline, smtp, subscribe  # noqa: F401
 
@@ -75,22 +75,7 @@ def world(clock, make_component, make_probe, subscribe, smtp, receiver):
 
 
 def public_paths() -> list[str]:
-    paths = [
-        "/",
-        "/history",
-        "/api/v2/summary.json",
-        "/api/v2/status.json",
-        "/api/v2/components.json",
-        "/api/v2/incidents.json",
-        "/api/v2/incidents/unresolved.json",
-        "/api/v2/scheduled-maintenances.json",
-        "/api/v2/scheduled-maintenances/upcoming.json",
-        "/api/v2/scheduled-maintenances/active.json",
-        "/feeds/incidents.rss",
-        "/feeds/incidents.atom",
-        "/calendar/maintenance.ics",
-        "/badge.svg",
-    ]
+    paths = ["/", "/history", *DATA_PATHS, "/feeds/zh-hans/incidents.rss"]
     for slug in Component.objects.public().values_list("slug", flat=True):
         paths += [
             f"/components/{slug}",
