@@ -268,3 +268,18 @@ class MonitoringStall(models.Model):
 
     def __str__(self) -> str:
         return f"monitoring stalled since {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Lease(models.Model):
+    """A named lease: who may act alone (today only "beat", the beat that sends the periodic
+    tasks) and until when. Claimed and renewed with a conditional UPDATE (`monitors.beat`), so
+    that of several processes exactly one holds it, and another takes it once it expires."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+    # When the current holder took it (kept across renewals): for staff, and for the logs.
+    since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at:%H:%M:%S}"

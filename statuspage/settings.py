@@ -284,7 +284,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-# One beat, one schedule: each entry dispatches work that is due; nothing per probe.
+# One schedule: each entry dispatches work that is due; nothing per probe. Any number of beats
+# may run (one per machine): only the holder of a lease in the database sends, and another takes
+# over within BEAT_LEASE_SECONDS * 4 / 3 of the holder dying (monitors.beat). Every entry is safe
+# to run twice (see the README).
+CELERY_BEAT_SCHEDULER = "monitors.beat:LeasedScheduler"
+BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 15, minimum=3)
 CELERY_BEAT_SCHEDULE = {
     "advance-maintenance-windows": {
         "task": "statuspage.tasks.advance_maintenance_windows",
