@@ -408,7 +408,8 @@ def bench_detection(target: Target, trials: int) -> None:
 
 
 def seed_rollups(probes, now) -> None:
-    from monitors.models import LATENCY_BUCKETS_MS, ProbeRollup
+    from monitors.latency import LATENCY_BUCKETS_MS
+    from monitors.models import ProbeRollup
     from monitors.rollups import day_start, hour_start
 
     rows = []

@@ -32,12 +32,12 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from monitors.checks.base import Outcome, duration_text_seconds, format_duration
+from monitors.confirmation import DEFAULT_SEVERITY
 from statuspage.status import DEGRADED, MAJOR, OPERATIONAL, PARTIAL, SEVERITY
 
 OPERATORS = ("==", "!=", "<=", ">=", ">", "<")
 NUMERIC_OPERATORS = {"<=", ">=", ">", "<"}
 SEVERITIES = (DEGRADED, PARTIAL, MAJOR)
-DEFAULT_SEVERITY = PARTIAL
 
 PLACEHOLDERS = {
     "STATUS",

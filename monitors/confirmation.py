@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 
 from statuspage import status as rules
 
-# The severity of a failed run whose verdict names none (an error, a crashed check).
+# The severity of a failed run whose verdict names none (a condition given without one, an
+# error, a crashed check).
 DEFAULT_SEVERITY = rules.PARTIAL
 
 

@@ -4,6 +4,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from monitors.latency import empty_histogram, histogram_percentile
 from statuspage.models import Component
 
 
@@ -54,9 +55,6 @@ class Probe(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component.slug}/{self.name}"
-
-    def quorum_size(self) -> int:
-        return self.quorum or len(self.vantage_points) // 2 + 1
 
 
 class ProbeState(models.Model):
@@ -136,14 +134,6 @@ class ProbeResult(models.Model):
         ]
 
 
-# Upper bounds (ms) of the latency histogram kept in each rollup row; the last bucket is open.
-LATENCY_BUCKETS_MS = (10, 25, 50, 100, 200, 300, 500, 800, 1200, 2000, 3000, 5000, 10000)
-
-
-def empty_histogram() -> list[int]:
-    return [0] * (len(LATENCY_BUCKETS_MS) + 1)
-
-
 class ProbeRollup(models.Model):
     """Counts for one probe at one vantage point over one hour or one day, updated as results
     arrive (each update is O(1): percentiles come from a fixed latency histogram)."""
@@ -177,8 +167,6 @@ class ProbeRollup(models.Model):
         ]
 
     def percentile(self, fraction: float) -> float | None:
-        from monitors.rollups import histogram_percentile
-
         return histogram_percentile(self.histogram, fraction, self.latency_max_ms)
 
     @property

@@ -7,7 +7,6 @@ day, so their cost does not grow with the number of results stored.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,45 +15,16 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from monitors.models import LATENCY_BUCKETS_MS, ProbeResult, ProbeRollup, empty_histogram
+from monitors.latency import (
+    LATENCY_BUCKETS_MS,
+    bucket_index,
+    empty_histogram,
+    histogram_percentile,
+    merge_histograms,
+)
+from monitors.models import ProbeResult, ProbeRollup
 from statuspage import status as rules
 from statuspage.models import Component, ComponentDay
-
-
-def bucket_index(latency_ms: float) -> int:
-    """The histogram bucket a latency falls in (bucket i holds values <= LATENCY_BUCKETS_MS[i])."""
-    return bisect_left(LATENCY_BUCKETS_MS, latency_ms)
-
-
-def histogram_percentile(
-    histogram: list[int], fraction: float, maximum: float | None = None
-) -> float | None:
-    """Estimate a percentile from bucket counts by linear interpolation inside the bucket that
-    holds it; never above the largest value seen. None when the histogram is empty."""
-    total = sum(histogram)
-    if total == 0:
-        return None
-    rank = fraction * total
-    cumulative = 0
-    for index, count in enumerate(histogram):
-        if count and cumulative + count >= rank:
-            lower = LATENCY_BUCKETS_MS[index - 1] if index > 0 else 0.0
-            if index < len(LATENCY_BUCKETS_MS):
-                upper = float(LATENCY_BUCKETS_MS[index])
-            else:
-                upper = maximum if maximum is not None else lower * 2
-            estimate = lower + (upper - lower) * (rank - cumulative) / count
-            return min(estimate, maximum) if maximum is not None else estimate
-        cumulative += count
-    return maximum
-
-
-def merge_histograms(histograms: Iterable[list[int]]) -> list[int]:
-    merged = empty_histogram()
-    for histogram in histograms:
-        for index, count in enumerate(histogram):
-            merged[index] += count
-    return merged
 
 
 def hour_start(moment: datetime) -> datetime:
@@ -246,24 +216,21 @@ class Uptime:
         return round(100.0 * (1 - self.down_seconds / period), 4)
 
 
-# Degraded performance is slow but working: it is not counted as downtime.
-DOWN_STATUSES = {rules.PARTIAL: "partial_seconds", rules.MAJOR: "major_seconds"}
-
-
 def component_uptime(component: Component, days: int, now: datetime) -> Uptime:
     """Uptime over the last `days` days (today included) from the daily component rollups,
-    plus the time spent so far in the current status, which no rollup holds yet."""
+    plus the time spent so far in the current status, which no rollup holds yet. Downtime
+    counts as on the public page (`statuspage.status.DOWNTIME_WEIGHT`)."""
     first_day = day_start(now) - timedelta(days=days - 1)
     period = (now - first_day).total_seconds()
     down = 0.0
     maintenance = 0.0
     for row in ComponentDay.objects.filter(component=component, day__gte=first_day.date()):
-        down += row.partial_seconds + row.major_seconds
+        down += rules.downtime_seconds(row.partial_seconds, row.major_seconds)
         maintenance += row.maintenance_seconds
     open_since = max(component.status_since, first_day)
     open_seconds = max(0.0, (now - open_since).total_seconds())
-    if component.status in DOWN_STATUSES:
-        down += open_seconds
-    elif component.status == rules.MAINTENANCE:
+    if component.status == rules.MAINTENANCE:
         maintenance += open_seconds
+    else:
+        down += rules.DOWNTIME_WEIGHT.get(component.status, 0.0) * open_seconds
     return Uptime(period, min(down, period), min(maintenance, period))

@@ -14,11 +14,16 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 
 from monitors.confirmation import Confirmation
 from monitors.models import MINIMUM_INTERVAL_SECONDS, DispatcherState, Probe, ProbeState
+
+# Sent by name: the scheduler does not import the tasks that call it (monitors.tasks names its
+# task with this constant).
+RUN_PROBE = "monitors.tasks.run_probe"
 
 
 def queue_for(vantage_point: str) -> str:
@@ -143,11 +148,10 @@ def claim_due(now: datetime, lookahead_seconds: float, limit: int) -> list[Dispa
 def send(dispatches: list[Dispatch], now: datetime, broker_connection=None) -> None:
     """One `run_probe` message per dispatch, to its vantage point's queue; a run due later in
     this beat's lookahead is held by the worker until its slot (eta)."""
-    from monitors.tasks import run_probe
-
     for dispatch in dispatches:
         eta = dispatch.scheduled_at if dispatch.scheduled_at > now else None
-        run_probe.apply_async(
+        current_app.send_task(
+            RUN_PROBE,
             args=[dispatch.probe_id, dispatch.vantage_point, dispatch.scheduled_at.isoformat()],
             queue=dispatch.queue,
             eta=eta,

@@ -23,7 +23,7 @@ from django.utils import timezone
 from monitors.models import Probe
 from monitors.results import RunResult, record_result, settle_automatic_incidents
 from monitors.rollups import purge_old_results, purge_old_rollups
-from monitors.scheduler import dispatch_due
+from monitors.scheduler import RUN_PROBE, dispatch_due
 from monitors.stall import watch_if_due
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ def execute(probe: Probe) -> RunResult:
 
 
 @shared_task(
+    name=RUN_PROBE,
     ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,

@@ -296,7 +296,8 @@ def read_probe(reader: Reader, node: Node, component_where: str) -> ProbeSpec | 
 
 
 def read_conditions(reader: Reader, node: Node, where: str) -> list[dict]:
-    from monitors.conditions import DEFAULT_SEVERITY, SEVERITIES, parse_condition
+    from monitors.conditions import SEVERITIES, parse_condition
+    from monitors.confirmation import DEFAULT_SEVERITY
 
     conditions = []
     for item in reader.sequence(node, f"{where}: conditions"):

@@ -19,6 +19,11 @@ MAINTENANCE = "under_maintenance"
 SEVERITY = {OPERATIONAL: 0, MAINTENANCE: 1, DEGRADED: 2, PARTIAL: 3, MAJOR: 4}
 FAILING = {DEGRADED, PARTIAL, MAJOR}
 
+# How much of the time spent in a status is downtime, as Statuspage counts it: a major outage all
+# of it, a partial outage 30 %; degraded performance and announced maintenance none (the service
+# answers; the work was announced). The one rule for every uptime the site shows or computes.
+DOWNTIME_WEIGHT = {MAJOR: 1.0, PARTIAL: 0.3}
+
 IMPACT_SEVERITY = {"none": 0, "minor": 1, "major": 2, "critical": 3}
 
 DESCRIPTIONS = {
@@ -28,6 +33,11 @@ DESCRIPTIONS = {
     "critical": "Major Service Outage",
     "maintenance": "Service Under Maintenance",
 }
+
+
+def downtime_seconds(partial_seconds: float, major_seconds: float) -> float:
+    """The downtime in a stretch with that many seconds of partial and of major outage."""
+    return DOWNTIME_WEIGHT[MAJOR] * major_seconds + DOWNTIME_WEIGHT[PARTIAL] * partial_seconds
 
 
 def worst(statuses: Iterable[str]) -> str:

@@ -3,9 +3,9 @@
 Plain functions over plain data: `statuspage.public.summary` reads the `ComponentDay` rows and
 hands them here with the component's current status, so nothing here touches the database.
 
-How a day counts, as Statuspage counts it: a major outage is downtime, a partial outage is 30 %
-downtime, degraded performance and announced maintenance are not downtime (the service answers;
-maintenance was announced). A day before the component was tracked has no data and is left out
+How a day counts is `statuspage.status.DOWNTIME_WEIGHT`, as Statuspage counts it: a major
+outage is downtime, a partial outage is 30 % downtime, degraded performance and announced
+maintenance are not downtime. A day before the component was tracked has no data and is left out
 of the percentage rather than counted as up.
 """
 
@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from statuspage import status as rules
 
-PARTIAL_WEIGHT = 0.3
 # A day whose weighted downtime reaches this is painted in the darker shade of its colour.
 LONG_DOWNTIME_SECONDS = 3600
 
@@ -48,7 +47,7 @@ class DayTotals:
 
     @property
     def downtime_seconds(self) -> float:
-        return self.major_seconds + PARTIAL_WEIGHT * self.partial_seconds
+        return rules.downtime_seconds(self.partial_seconds, self.major_seconds)
 
 
 @dataclass(frozen=True)

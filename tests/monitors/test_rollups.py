@@ -7,16 +7,10 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from monitors.models import LATENCY_BUCKETS_MS, ProbeResult, ProbeRollup
+from monitors.latency import LATENCY_BUCKETS_MS, bucket_index, histogram_percentile
+from monitors.models import ProbeResult, ProbeRollup
 from monitors.results import RunResult
-from monitors.rollups import (
-    add_to_rollups,
-    bucket_index,
-    component_uptime,
-    daily_history,
-    histogram_percentile,
-    purge_old_results,
-)
+from monitors.rollups import add_to_rollups, component_uptime, daily_history, purge_old_results
 from statuspage import actions
 from statuspage.models import AuditEntry, ComponentDay
 
@@ -167,3 +161,30 @@ def test_uptime_includes_the_ongoing_outage(clock, make_component, staff):
     component.refresh_from_db()
     uptime = component_uptime(component, 1, clock.now())
     assert uptime.down_seconds == pytest.approx(600)
+
+
+def test_uptime_counts_a_partial_outage_as_the_public_page_does(clock, make_component, staff):
+    from statuspage.public.uptime import DayTotals
+
+    component = make_component("disbursement")
+    day = timezone.localtime(clock.now()).date() - timedelta(days=1)
+    ComponentDay.objects.create(
+        component=component, day=day, partial_seconds=1000, major_seconds=100
+    )
+    actions.set_component_status(
+        component, "partial_outage", actor=staff, via=AuditEntry.Via.CONSOLE, now=clock.now()
+    )
+    clock.shift(600)
+    component.refresh_from_db()
+    uptime = component_uptime(component, 2, clock.now())
+    # 30 % of the partial outage is downtime, yesterday's and the one going on now alike.
+    assert uptime.down_seconds == pytest.approx(0.3 * 1000 + 100 + 0.3 * 600)
+    public = DayTotals(partial_seconds=1000, major_seconds=100)
+    assert public.downtime_seconds == pytest.approx(0.3 * 1000 + 100)
+
+
+def test_degraded_performance_is_not_downtime(clock, make_component):
+    component = make_component("disbursement")
+    day = timezone.localtime(clock.now()).date()
+    ComponentDay.objects.create(component=component, day=day, degraded_seconds=3600)
+    assert component_uptime(component, 1, clock.now()).down_seconds == 0

@@ -132,3 +132,11 @@ def test_it_sends_each_run_to_its_vantage_points_queue_with_eta_and_expiry(clock
             assert str(dispatch.scheduled_at.isoformat()) in headers["argsrepr"]
     finally:
         client.delete("probes.shanghai", "probes.shenzhen")
+
+
+def test_the_dispatcher_sends_runs_under_the_probe_tasks_name():
+    from monitors.scheduler import RUN_PROBE
+    from monitors.tasks import run_probe
+
+    assert run_probe.name == RUN_PROBE
+    assert RUN_PROBE in app.tasks
