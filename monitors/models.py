@@ -271,3 +271,25 @@ class Lease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder} until {self.expires_at:%H:%M:%S}"
+
+
+class AgentToken(models.Model):
+    """The token of a remote agent (`statuspage-agent`), bound to one vantage point: it may
+    read that vantage point's assignment and deliver its results, nothing else. Only its
+    SHA-256 is stored; `manage.py create_agent_token` shows it once."""
+
+    vantage_point = models.CharField(max_length=50)
+    prefix = models.CharField(
+        max_length=16, help_text="The token's first characters, to recognise it."
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["vantage_point", "created_at"]
+        indexes = [models.Index(fields=["prefix"], name="agent_token_prefix")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.vantage_point})"

@@ -6,7 +6,7 @@ published and recomputed exactly as a change made in the console.
 
 from ninja import NinjaAPI
 
-from statuspage.api import components, incidents, maintenances
+from statuspage.api import components, incidents, maintenances, probes
 from statuspage.api.auth import BearerToken
 from statuspage.api.errors import install_error_handlers
 from statuspage.api.idempotency import idempotent_writes
@@ -15,7 +15,8 @@ api = NinjaAPI(
     title="Status site token API",
     version="1",
     description=(
-        "Incidents, maintenance and components for automation. Authenticate with "
+        "Incidents, maintenance and components for automation; probes and their results, "
+        "read-only. Authenticate with "
         "`Authorization: Bearer <token>` (`manage.py create_api_token USERNAME`); the token's "
         'user must be staff. Errors: `{"errors": [{"field": ..., "message": ...}]}` with '
         "400 (bad input), 401 (no valid token), 403 (not staff) or 404. Writes accept an "
@@ -34,3 +35,4 @@ api.add_decorator(idempotent_writes, mode="view")
 api.add_router("/incidents", incidents.router)
 api.add_router("/maintenances", maintenances.router)
 api.add_router("/components", components.router)
+api.add_router("/probes", probes.router)

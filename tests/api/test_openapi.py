@@ -22,6 +22,9 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/components"),
     ("get", "/api/v1/components/{component_ref}"),
     ("patch", "/api/v1/components/{component_ref}"),
+    ("get", "/api/v1/probes"),
+    ("get", "/api/v1/probes/{probe_id}"),
+    ("get", "/api/v1/probes/{probe_id}/results"),
 }
 
 
