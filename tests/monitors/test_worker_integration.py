@@ -255,7 +255,7 @@ def test_a_worker_killed_mid_probe_loses_no_result_and_double_counts_none(worker
     first = workers("probes.kill")
     with app.connection_for_write(BROKER) as conn:
         send([run], timezone.now(), broker_connection=conn)
-    wait_for(lambda: target.requests >= 1, 30, "the probe to reach the target")
+    wait_for(lambda: target.requests >= 1, 90, "the probe to reach the target")
     os.killpg(first.pid, signal.SIGKILL)  # mid-probe: the target has not answered yet
     first.wait(10)
     assert not ProbeResult.objects.exists()
@@ -263,12 +263,12 @@ def test_a_worker_killed_mid_probe_loses_no_result_and_double_counts_none(worker
     target.mode = "ok"
     time.sleep(VISIBILITY_TIMEOUT + 1)  # until the broker considers the run abandoned
     workers("probes.kill")
-    wait_for(lambda: ProbeResult.objects.exists(), 40, "the redelivered run's result")
+    wait_for(lambda: ProbeResult.objects.exists(), 90, "the redelivered run's result")
 
     # The same run delivered once more (a second redelivery) is recognised and dropped.
     with app.connection_for_write(BROKER) as conn:
         send([run], timezone.now(), broker_connection=conn)
-    wait_for(lambda: target.requests >= 3, 30, "the duplicate to run")
+    wait_for(lambda: target.requests >= 3, 90, "the duplicate to run")
     time.sleep(1)
     result = ProbeResult.objects.get()
     assert (result.scheduled_at, result.ok) == (slot, True)
