@@ -15,6 +15,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monitors.models import Probe
 from statuspage import actions
 from statuspage.api.tokens import issue_token
 from tests.fuzz.strategies import FUZZ_SETTINGS, any_json, examples, nasty_text
@@ -121,11 +122,15 @@ def world(db, staff, make_component):
         actor=None,
         via="system",
     )
+    probe = Probe.objects.create(
+        component=gateway, name="health", kind="http", config={"url": "http://127.0.0.1:9/"}
+    )
     return {
         "token": issue_token(staff, name="fuzz")[1],
         "incident_id": str(incident.pk),
         "maintenance_id": str(maintenance.pk),
         "component_ref": "api-gateway",
+        "probe_id": str(probe.pk),
     }
 
 

@@ -1,4 +1,5 @@
 import json
+import os
 from collections import Counter
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from statuspage.celery import app
 from .conftest import START
 
 pytestmark = pytest.mark.django_db
-BROKER = "redis://127.0.0.1:6379/5"
+BROKER = os.environ.get("MONITORS_TEST_BROKER", "redis://127.0.0.1:6379/5")
 
 
 def test_every_enabled_probe_gets_a_state_per_vantage_point(clock, make_probe, make_component):
