@@ -253,6 +253,11 @@ PUBLIC_VERSION_TTL_MS = env_int("PUBLIC_VERSION_TTL_MS", 1000, minimum=0)
 HELP_URL = env_str("HELP_URL", "")
 HELP_CONTACT = env_str("HELP_CONTACT", "")
 
+# GET /metrics (statuspage.metrics): open to loopback and these networks, elsewhere only with
+# `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", [])
+
 # Production hardening: HTTPS=true turns on every HTTPS-only setting (each stays overridable by
 # its own variable); with the documented production variables `check --deploy` has no warnings.
 HTTPS = env_bool("HTTPS", False)
