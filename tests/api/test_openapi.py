@@ -25,6 +25,8 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/probes"),
     ("get", "/api/v1/probes/{probe_id}"),
     ("get", "/api/v1/probes/{probe_id}/results"),
+    ("post", "/api/v1/integrations/alertmanager"),
+    ("post", "/api/v1/integrations/grafana"),
 }
 
 
