@@ -68,6 +68,7 @@ def component_state(component: Component, depends_on: list[str]) -> dict:
         "group": component.group.slug if component.group else None,
         "is_public": component.is_public,
         "only_show_if_degraded": component.only_show_if_degraded,
+        "alert_rules": component.alert_rules,
         "depends_on": depends_on,
     }
 

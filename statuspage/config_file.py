@@ -29,7 +29,15 @@ MIN_INTERVAL_SECONDS = 10
 
 TOP_KEYS = {"groups", "components", "journeys"}
 GROUP_KEYS = {"slug", "name", "name_alt", "description", "description_alt", "position"}
-COMPONENT_KEYS = GROUP_KEYS | {"group", "public", "only_show_if_degraded", "depends_on", "probes"}
+COMPONENT_KEYS = GROUP_KEYS | {
+    "group",
+    "public",
+    "only_show_if_degraded",
+    "depends_on",
+    "probes",
+    "alerts",
+}
+ALERT_RULE_KEYS = {"match", "status"}
 JOURNEY_KEYS = {"slug", "name", "name_alt", "position", "components"}
 # Every other key of a probe belongs to its kind and goes into Probe.config.
 PROBE_KEYS = {
@@ -189,6 +197,7 @@ def read_component(reader: Reader, node: Node, positions: dict, config: Config) 
         "group": None if group is MISSING else group,
         "is_public": True,
         "only_show_if_degraded": False,
+        "alert_rules": [],
     } | fields
     if "public" in values:
         set_if_given(spec.fields, "is_public", reader.boolean(values["public"], f"{where}: public"))
@@ -197,6 +206,8 @@ def read_component(reader: Reader, node: Node, positions: dict, config: Config) 
         set_if_given(spec.fields, "only_show_if_degraded", flag)
     if "depends_on" in values:
         spec.references = reader.slug_list(values["depends_on"], f"{where}: depends_on")
+    if "alerts" in values:
+        spec.fields["alert_rules"] = read_alert_rules(reader, values["alerts"], where)
     names: dict[str, int] = {}
     for probe_node in reader.sequence(values.get("probes", null()), f"{where}: probes"):
         probe = read_probe(reader, probe_node, where)
@@ -211,6 +222,49 @@ def read_component(reader: Reader, node: Node, positions: dict, config: Config) 
         names[probe.name] = probe.line
         spec.probes.append(probe)
     config.components.append(spec)
+
+
+def read_alert_rules(reader: Reader, node: Node, where: str) -> list[dict]:
+    """`alerts:` of a component: which alerts set its status (see monitors.alerts), e.g.
+    `- match: ['alertname="BureauTimeouts"', 'env=~"prod|staging"']` and an optional
+    `status: partial_outage` (without one, the alert's severity decides)."""
+    from monitors.alert_rules import STATUSES, Matcher
+
+    rules = []
+    for item in reader.sequence(node, f"{where}: alerts"):
+        found = reader.mapping(item, f"{where}: alert rule", ALERT_RULE_KEYS, {"match"})
+        if found is None or "match" not in found[0]:
+            continue
+        values, _ = found
+        matchers, written = [], reader.sequence(values["match"], f"{where}: match")
+        for matcher_node in written:
+            text = reader.text(matcher_node, f"{where}: match", max_length=500, blank=False)
+            if text is MISSING:
+                continue
+            try:
+                Matcher.parse(text)
+            except ValueError as error:
+                reader.problem(matcher_node, f"{where}: match: {error}")
+                continue
+            matchers.append(text.strip())
+        if not written:
+            reader.problem(item, f"{where}: an alert rule needs at least one matcher")
+        if len(matchers) < len(written) or not written:
+            continue
+        rule: dict = {"match": matchers}
+        if "status" in values:
+            status = reader.text(values["status"], f"{where}: status", blank=False)
+            if status is MISSING:
+                continue
+            if status not in STATUSES:
+                reader.problem(
+                    values["status"],
+                    f"{where}: status {status!r} is not one of {', '.join(STATUSES)}",
+                )
+                continue
+            rule["status"] = status
+        rules.append(rule)
+    return rules
 
 
 def read_journey(reader: Reader, node: Node, position: int, config: Config) -> None:

@@ -130,6 +130,10 @@ class Component(models.Model):
         default=True, help_text="Internal-only components never appear publicly."
     )
     only_show_if_degraded = models.BooleanField(default=False)
+    # Alerts from Alertmanager or Grafana that set this component's automatic status, from the
+    # config file: [{"match": ['alertname="BureauDown"', ...], "status": "partial_outage"}]
+    # (see monitors.alerts; without a status, the alert's severity decides).
+    alert_rules = models.JSONField(default=list, blank=True)
     depends_on = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="dependents"
     )
