@@ -305,6 +305,11 @@ def track_network_problem(probe: Probe, state: ProbeState, status: str, now: dat
             f"{probe} fails from {state.vantage_point} only ({state.last_summary}), "
             f"since {moment(problem.started_at)}. Other vantage points see it "
             "working, so the public status is unchanged.",
+            event="network_problem",
+            subject_alt=f"探测点 {state.vantage_point} 网络问题：{probe}",
+            body_alt=f"{probe} 仅在 {state.vantage_point} 失败（{state.last_summary}），"
+            f"始于 {moment(problem.started_at)}。其他探测点均正常，公开状态不变。",
+            path=f"/console/probes/{probe.pk}/",
         )
 
 
