@@ -28,6 +28,7 @@ urlpatterns = [
     path("console/", include("statuspage.console.urls")),
     path("console/probes/", include("monitors.urls")),
     path("console/subscribers/", include("statuspage.subscriptions.console_urls")),
+    path("console/channels/", include("statuspage.channels.urls")),
     path("probes/", include("monitors.public_urls")),
     path("api/v1/", include("statuspage.api.urls")),
     path("subscriptions/", include("statuspage.subscriptions.urls")),

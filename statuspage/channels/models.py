@@ -55,6 +55,10 @@ class StaffChannel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
+    def event_labels(self) -> list[str]:
+        labels = dict(ChannelEvent.choices)
+        return [str(labels[event]) for event in self.events if event in labels]
+
     def wants(self, event: str) -> bool:
         return self.is_enabled and event in self.events
 
