@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 
-def unsafe_reason(url: str) -> str:
-    """Why `url` must not be posted to; empty when it may."""
+def shape_problem(url: str) -> str:
+    """What is wrong with the URL itself, without resolving it; empty when nothing."""
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 (raises on a bad port)
     except ValueError:
         return "is not a valid URL"
     if parts.scheme not in ("http", "https"):
@@ -27,6 +27,16 @@ def unsafe_reason(url: str) -> str:
         return "has no host name"
     if parts.username or parts.password:
         return "must not carry a user name or password"
+    return ""
+
+
+def unsafe_reason(url: str) -> str:
+    """Why `url` must not be posted to; empty when it may."""
+    problem = shape_problem(url)
+    if problem:
+        return problem
+    parts = urlsplit(url)
+    port = parts.port
     if settings.CHANNELS_ALLOW_PRIVATE_URLS:
         return ""
     try:
