@@ -37,10 +37,20 @@ class ChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None:
             del self.fields["clear_secret"]
+        elif self.instance.shown_url != self.instance.url:
+            # A robot URL's query string is its access token: write-only, like the secret.
+            self.initial["url"] = ""
+            self.fields["url"].required = False
+            self.fields["url"].help_text = (
+                f"Saved: {self.instance.shown_url} (its token is not shown). "
+                "Leave empty to keep it, or paste the whole new URL."
+            )
 
     def clean(self):
         cleaned = super().clean()
         kind, url = cleaned.get("kind"), (cleaned.get("url") or "").strip()
+        if not url and self.instance.pk is not None:
+            url = self.instance.url
         if kind == Kind.EMAIL:
             try:
                 validate_email(url)

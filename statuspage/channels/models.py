@@ -55,6 +55,14 @@ class StaffChannel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
+    @property
+    def shown_url(self) -> str:
+        """The URL as the console shows it: a robot's query string carries its token."""
+        if self.kind == Kind.EMAIL:
+            return self.url
+        base, _, query = self.url.partition("?")
+        return f"{base}?…" if query else base
+
     def event_labels(self) -> list[str]:
         labels = dict(ChannelEvent.choices)
         return [str(labels[event]) for event in self.events if event in labels]

@@ -49,13 +49,19 @@ def test_staff_add_a_channel_whose_secret_is_never_shown_again(console):
         ["incident_opened", "monitoring_stalled"],
     )
     for url in ("/console/channels/", f"/console/channels/{channel.pk}/"):
-        assert b"SECxyz-very-secret" not in console.get(url).content
+        page = console.get(url).content
+        assert b"SECxyz-very-secret" not in page
+        assert b"access_token=abc" not in page  # the robot URL's token is write-only too
     entry = AuditEntry.objects.get(action="channel.create")
     assert entry.after["has_secret"] is True and "SECxyz" not in str(entry.after)
 
-    console.post(f"/console/channels/{channel.pk}/", form(secret="", name="Renamed"))
+    console.post(f"/console/channels/{channel.pk}/", form(secret="", url="", name="Renamed"))
     channel.refresh_from_db()
-    assert (channel.name, channel.secret) == ("Renamed", "SECxyz-very-secret")
+    assert (channel.name, channel.secret, channel.url) == (
+        "Renamed",
+        "SECxyz-very-secret",
+        DINGTALK,
+    )
 
 
 def test_a_private_url_is_refused_with_the_reason(console):
