@@ -27,7 +27,8 @@ and vantage points, never by traffic):
   the most overdue run is); `statuspage_monitoring_stalled` is 1 while a stall is open;
 - `statuspage_outbox_due` and `statuspage_outbox_oldest_due_seconds` (the backlog),
   `statuspage_outbox_deliveries{channel, status}` (deliveries by outcome);
-- `statuspage_open_incidents{impact, origin}`.
+- `statuspage_open_incidents{impact, origin}`;
+- `statuspage_alerts_firing{source, matched}`: alerts in from Alertmanager and Grafana.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import ipaddress
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -53,6 +54,7 @@ from prometheus_client.exposition import choose_encoder
 from monitors.models import (
     LATENCY_BUCKETS_MS,
     DispatcherState,
+    FiringAlert,
     MonitoringStall,
     Probe,
     ProbeRollup,
@@ -87,6 +89,7 @@ class StatusSiteCollector:
         yield from self.dispatching(now)
         yield from self.outbox(now)
         yield from self.incidents()
+        yield from self.alerts(now)
 
     def components(self):
         by_status = GaugeMetricFamily(
@@ -256,6 +259,27 @@ class StatusSiteCollector:
             for origin in Origin.values:
                 open_incidents.add_metric([impact, origin], counted.get((impact, origin), 0))
         yield open_incidents
+
+    def alerts(self, now: datetime):
+        firing = GaugeMetricFamily(
+            "statuspage_alerts_firing",
+            "Alerts from Alertmanager or Grafana firing now, by source and whether they "
+            "matched a component (unmatched ones change no status).",
+            labels=["source", "matched"],
+        )
+        counted = {
+            (source, matched): count
+            for source, matched, count in FiringAlert.objects.firing(now)
+            .order_by()
+            .annotate(matched=Q(component__isnull=False))
+            .values_list("source", "matched")
+            .annotate(count=Count("id"))
+        }
+        for source in FiringAlert.Source.values:
+            for matched in (True, False):
+                value = counted.get((source, matched), 0)
+                firing.add_metric([source, "true" if matched else "false"], value)
+        yield firing
 
 
 # --- who may read it -----------------------------------------------------------------------------

@@ -178,6 +178,37 @@ def test_it_counts_open_incidents_by_impact(clock, staff):
 
 
 @pytest.mark.django_db
+def test_it_counts_firing_alerts_by_source_and_match(clock, make_component):
+    import json
+
+    from monitors.alerts import read_alertmanager, receive_alerts
+
+    make_component("bureau")
+
+    def alert(fingerprint, **labels):
+        return {
+            "status": "firing",
+            "labels": {"alertname": "A", **labels},
+            "startsAt": "2026-11-29T01:00:00Z",
+            "fingerprint": fingerprint,
+        }
+
+    body = {
+        "version": "4",
+        "alerts": [
+            alert("a", component="bureau", severity="critical"),
+            alert("b", team="x"),
+            alert("c", team="y"),
+        ],
+    }
+    receive_alerts("alertmanager", read_alertmanager(json.dumps(body).encode()), [], NOW)
+    samples = scrape()
+    assert value(samples, "statuspage_alerts_firing", source="alertmanager", matched="true") == 1
+    assert value(samples, "statuspage_alerts_firing", source="alertmanager", matched="false") == 2
+    assert value(samples, "statuspage_alerts_firing", source="grafana", matched="true") == 0
+
+
+@pytest.mark.django_db
 def test_its_query_count_does_not_grow_with_probes(
     clock, make_component, django_assert_max_num_queries
 ):
@@ -187,7 +218,7 @@ def test_its_query_count_does_not_grow_with_probes(
             component=component, name="p", kind="http", config={}, vantage_points=["local"]
         )
         run(probe, "local", True, 20, NOW)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         scrape()
 
 
