@@ -309,6 +309,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Recurring maintenance (statuspage.recurrence): occurrences exist this many days ahead.
+RECURRENCE_HORIZON_DAYS = env_int("RECURRENCE_HORIZON_DAYS", 35, minimum=1)
+CELERY_BEAT_SCHEDULE["extend-maintenance-series"] = {
+    "task": "statuspage.tasks.extend_maintenance_series",
+    "schedule": 3600.0,
+    "options": {"expires": 600},
+}
+
 # Token API: how long an Idempotency-Key's first answer is kept (statuspage.api.idempotency).
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
 CELERY_BEAT_SCHEDULE["forget-idempotency-keys"] = {

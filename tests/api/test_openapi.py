@@ -19,6 +19,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/maintenances/{maintenance_id}/complete"),
     ("post", "/api/v1/maintenances/{maintenance_id}/cancel"),
     ("post", "/api/v1/maintenances/{maintenance_id}/notes"),
+    ("post", "/api/v1/maintenances/{maintenance_id}/cancel-series"),
     ("get", "/api/v1/components"),
     ("get", "/api/v1/components/{component_ref}"),
     ("patch", "/api/v1/components/{component_ref}"),
