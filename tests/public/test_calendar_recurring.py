@@ -86,3 +86,12 @@ def test_a_cancelled_series_is_marked_cancelled(client, staff):
     clear_public_cache()
     (event,) = feed(client)
     assert str(event["STATUS"]) == "CANCELLED"
+
+
+def test_the_public_page_shows_one_card_per_series_with_its_next_windows(client, staff):
+    weekly(staff)
+    clear_public_cache()
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.count("PBOC weekly window</a>") == 1
+    assert "Repeats; the next windows after this one:" in page
+    assert page.count('<time datetime="2026-12-') >= 4
