@@ -22,6 +22,14 @@ $(VENV)/.installed-test: $(VENV)/.installed
 /usr/bin/chromium:
 	-if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
 
+# The metrics and alerting tests run Debian's Prometheus tools (promtool, and Alertmanager with
+# amtool) the same way: installed when missing and we may, otherwise those tests skip.
+/usr/bin/promtool:
+	-if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; fi
+
+/usr/bin/amtool:
+	-if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus-alertmanager; fi
+
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
@@ -32,7 +40,7 @@ migrate: install
 run: install
 	PORT=$(PORT) $(PY) -m statuspage.run
 
-test: install-test /usr/bin/chromium
+test: install-test /usr/bin/chromium /usr/bin/promtool /usr/bin/amtool
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-test

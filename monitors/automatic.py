@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from monitors import incident_texts as texts
-from monitors.models import ProbeState
+from monitors.models import FiringAlert, ProbeState
 from statuspage import actions
 from statuspage import status as rules
 from statuspage.models import (
@@ -101,6 +101,14 @@ def failure_lines(root: Component) -> tuple[list[str], datetime | None]:
         lines.append(
             f"- Probe `{first.probe.name}`: `{condition}` failed (value seen: `{seen}`), "
             f"from {points}."
+        )
+    # Alerts from Alertmanager or Grafana (monitors.alerts) that ask for a status here.
+    for alert in FiringAlert.objects.filter(component=root, resolved_at__isnull=True):
+        since = alert.starts_at if since is None else min(since, alert.starts_at)
+        summary = f": {alert.summary}" if alert.summary else ""
+        lines.append(
+            f"- Alert `{alert.name or alert.fingerprint}` from {alert.get_source_display()} "
+            f"({alert.labels.get('severity', '-')}){summary}"
         )
     return lines, since
 

@@ -293,3 +293,65 @@ class AgentToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.vantage_point})"
+
+
+class FiringAlertQuerySet(models.QuerySet):
+    def firing(self, now):
+        """Alerts not resolved and whose `endsAt` (if they gave one) has not passed."""
+        return self.filter(resolved_at__isnull=True).filter(
+            models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=now)
+        )
+
+    def statuses_by_component(self, now) -> dict[int, list[str]]:
+        """{component id: [status of each matched alert firing on it]}."""
+        statuses: dict[int, list[str]] = {}
+        for component_id, status in (
+            self.firing(now)
+            .filter(component__isnull=False)
+            .exclude(status="")
+            .values_list("component_id", "status")
+        ):
+            statuses.setdefault(component_id, []).append(status)
+        return statuses
+
+
+class FiringAlert(models.Model):
+    """An alert from Alertmanager or Grafana (`monitors.alerts`), one row per source and
+    fingerprint, so that a repeated notification changes nothing. While it fires and matched
+    a component, its `status` joins that component's probes in the automatic status. One that
+    matched nothing is kept too, with `component` empty, for the console to show."""
+
+    class Source(models.TextChoices):
+        ALERTMANAGER = "alertmanager", "Alertmanager"
+        GRAFANA = "grafana", "Grafana"
+
+    source = models.CharField(max_length=20, choices=Source.choices)
+    fingerprint = models.CharField(max_length=128)
+    name = models.CharField(max_length=200, blank=True)
+    labels = models.JSONField(default=dict)
+    summary = models.CharField(max_length=500, blank=True)
+    component = models.ForeignKey(
+        Component, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    # The component status it asks for; empty when it matched nothing.
+    status = models.CharField(max_length=32, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    first_received_at = models.DateTimeField()
+    last_received_at = models.DateTimeField()
+    times_received = models.PositiveIntegerField(default=1)
+
+    objects = FiringAlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "fingerprint"], name="one_alert_per_source_fingerprint"
+            )
+        ]
+        indexes = [models.Index(fields=["resolved_at", "component"], name="alert_firing")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.name or self.fingerprint}"

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from monitors import confirmation
 from monitors.automatic import reconcile_automatic_incidents
-from monitors.models import Probe, ProbeResult, ProbeState, VantagePointProblem
+from monitors.models import FiringAlert, Probe, ProbeResult, ProbeState, VantagePointProblem
 from monitors.rollups import add_to_rollups
 from statuspage import status as rules
 from statuspage.changes import public_change
@@ -305,12 +305,17 @@ def track_network_problem(probe: Probe, state: ProbeState, status: str, now: dat
             f"{probe} fails from {state.vantage_point} only ({state.last_summary}), "
             f"since {moment(problem.started_at)}. Other vantage points see it "
             "working, so the public status is unchanged.",
+            event="network_problem",
+            subject_alt=f"探测点 {state.vantage_point} 网络问题：{probe}",
+            body_alt=f"{probe} 仅在 {state.vantage_point} 失败（{state.last_summary}），"
+            f"始于 {moment(problem.started_at)}。其他探测点均正常，公开状态不变。",
+            path=f"/console/probes/{probe.pk}/",
         )
 
 
-def component_auto_status(component_id: int) -> str:
-    """The worst status among the component's failing probes."""
-    statuses = []
+def component_auto_status(component_id: int, now: datetime) -> str:
+    """The worst status among the component's failing probes and firing alerts."""
+    statuses = FiringAlert.objects.statuses_by_component(now).get(component_id, [])
     for probe in Probe.objects.filter(component_id=component_id, is_enabled=True):
         statuses.append(probe_status(probe))
     return rules.worst(statuses)
@@ -327,7 +332,7 @@ def on_probe_status_changed(probe: Probe, now: datetime) -> None:
     of the public change) the public statuses. The caller holds the probe's row lock, which
     comes before the component locks in the one global order."""
     with public_change(now, changed=False):
-        auto_status = component_auto_status(probe.component_id)
+        auto_status = component_auto_status(probe.component_id, now)
         Component.objects.filter(pk=probe.component_id).exclude(auto_status=auto_status).update(
             auto_status=auto_status
         )
@@ -335,16 +340,17 @@ def on_probe_status_changed(probe: Probe, now: datetime) -> None:
 
 
 def refresh_auto_statuses(now: datetime) -> bool:
-    """Bring every component's automatic status in line with its enabled probes' states (a
-    probe disabled, deleted or given other vantage points changes it without any new result);
-    return whether one moved. Call it inside a public change, which recomputes the public
-    statuses at its end."""
+    """Bring every component's automatic status in line with its enabled probes' states and
+    firing alerts (a probe disabled, deleted or given other vantage points changes it without
+    any new result, an alert's endsAt passes); return whether one moved. Call it inside a
+    public change, which recomputes the public statuses at its end."""
     down: dict[int, list[ProbeState]] = {}
     for state in ProbeState.objects.filter(is_down=True, probe__is_enabled=True).only(
         "probe_id", "vantage_point", "severity", "is_down"
     ):
         down.setdefault(state.probe_id, []).append(state)
-    statuses: dict[int, list[str]] = {}
+    # Alerts (monitors.alerts) count like probes; one whose endsAt passed counts no more.
+    statuses = FiringAlert.objects.statuses_by_component(now)
     for probe in Probe.objects.filter(is_enabled=True).only(
         "id", "component_id", "vantage_points", "quorum"
     ):

@@ -166,12 +166,19 @@ def local_text(moment: datetime) -> str:
     return f"{local:%Y-%m-%d %H:%M:%S} UTC{offset[:3]}:{offset[3:]}"
 
 
-def alert(subject: str, body: str) -> None:
+def alert(subject: str, body: str, subject_alt: str = "", body_alt: str = "") -> None:
     try:
         from statuspage.subscriptions.staff import alert_staff
     except ImportError:  # notifications not installed: the console still shows the stall
         return
-    alert_staff(subject, body)
+    alert_staff(
+        subject,
+        body,
+        event="monitoring_stalled",
+        subject_alt=subject_alt,
+        body_alt=body_alt,
+        path="/console/",
+    )
 
 
 def watch(now: datetime) -> str | None:
@@ -203,6 +210,10 @@ def watch(now: datetime) -> str | None:
                 "statuses may be out of date; components keep their last known status. "
                 "Check the beat and the probe workers (GET /health shows what is late). "
                 "You will get one more email when monitoring resumes.",
+                f"自动检测自 {local_text(stall.started_at)} 起停止",
+                f"超过 {facts.threshold.total_seconds():.0f} 秒没有收到检测结果。"
+                f"没有消息的来源：\n{silent}\n\n公开页面已提示自动检测延迟，组件保持最后已知状态。"
+                "请检查 beat 与探测 worker（GET /health 会显示哪一项滞后）。",
             )
             SiteState.bump(now)
             return "started"
@@ -218,6 +229,9 @@ def watch(now: datetime) -> str | None:
                 f"The dispatcher and every vantage point are delivering results again as of "
                 f"{local_text(now)}, after about {minutes:.0f} minutes without. The notice "
                 "on the public page is gone.",
+                f"自动检测已恢复（自 {local_text(current.started_at)} 起中断）",
+                f"调度器与所有探测点自 {local_text(now)} 起恢复上报结果，"
+                f"中断约 {minutes:.0f} 分钟。公开页面上的提示已移除。",
             )
             SiteState.bump(now)
             return "ended"

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from statuspage.actions import audit
 from statuspage.changes import public_change
-from statuspage.config_file import Config
+from statuspage.channels.models import StaffChannel
+from statuspage.config_file import Config, digest
 from statuspage.models import AuditEntry, Component, ComponentGroup, Journey, SiteState
 
 
@@ -68,7 +69,20 @@ def component_state(component: Component, depends_on: list[str]) -> dict:
         "group": component.group.slug if component.group else None,
         "is_public": component.is_public,
         "only_show_if_degraded": component.only_show_if_degraded,
+        "alert_rules": component.alert_rules,
         "depends_on": depends_on,
+    }
+
+
+def channel_state(channel: StaffChannel) -> dict:
+    """As the audit log and the plan show it: the URL and secret only as digests."""
+    return {
+        "kind": channel.kind,
+        "language": channel.language,
+        "events": channel.events,
+        "is_enabled": channel.is_enabled,
+        "url_digest": digest(channel.url),
+        "secret_digest": digest(channel.secret),
     }
 
 
@@ -159,8 +173,14 @@ def plan_config(config: Config) -> Plan:
         {j.slug: journey_state(j) for j in Journey.objects.prefetch_related("components")},
         plan,
     )
+    compare(
+        "channel",
+        {spec.slug: dict(spec.fields) for spec in config.channels},
+        {c.name: channel_state(c) for c in StaffChannel.objects.filter(from_config=True)},
+        plan,
+    )
     # Deleting goes the other way: what refers to something goes before it.
-    order = {"journey": 0, "probe": 1, "component": 2, "group": 3}
+    order = {"channel": 0, "journey": 0, "probe": 1, "component": 2, "group": 3}
     plan.leftovers.sort(key=lambda change: order[change.kind])
     return plan
 
@@ -193,7 +213,10 @@ def apply_config(config: Config, *, prune: bool = False, now: datetime | None = 
             public.changed = True
             deferred: list[tuple[Component, list[str]]] = []
             for change in work:
-                obj = APPLY[change.kind](change, deferred)
+                if change.kind == "channel":
+                    obj = apply_channel(change, config, now)
+                else:
+                    obj = APPLY[change.kind](change, deferred)
                 audit(
                     None,
                     AuditEntry.Via.CONFIG,
@@ -265,6 +288,19 @@ def apply_journey(change: Change, deferred) -> Journey:
     journey, _ = Journey.objects.update_or_create(slug=change.key, defaults=values)
     journey.components.set(Component.objects.filter(slug__in=components))
     return journey
+
+
+def apply_channel(change: Change, config: Config, now: datetime) -> StaffChannel:
+    if change.action == "delete":
+        return delete(StaffChannel.objects.get(name=change.key, from_config=True))
+    assert change.after is not None
+    url, secret = config.channel_secrets[change.key]
+    values = {k: v for k, v in change.after.items() if not k.endswith("_digest")}
+    channel, _ = StaffChannel.objects.update_or_create(
+        name=change.key,
+        defaults=values | {"url": url, "secret": secret, "from_config": True, "updated_at": now},
+    )
+    return channel
 
 
 def delete(obj):

@@ -12,7 +12,9 @@ must be named in the same file. The shape is documented at the top of
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +29,19 @@ from statuspage.yaml_nodes import MISSING, Problem, Reader, line_of, named, null
 VANTAGE_POINT = re.compile(r"^[a-z0-9][-a-z0-9_]{0,49}$")
 MIN_INTERVAL_SECONDS = 10
 
-TOP_KEYS = {"groups", "components", "journeys"}
+TOP_KEYS = {"groups", "components", "journeys", "channels"}
 GROUP_KEYS = {"slug", "name", "name_alt", "description", "description_alt", "position"}
-COMPONENT_KEYS = GROUP_KEYS | {"group", "public", "only_show_if_degraded", "depends_on", "probes"}
+COMPONENT_KEYS = GROUP_KEYS | {
+    "group",
+    "public",
+    "only_show_if_degraded",
+    "depends_on",
+    "probes",
+    "alerts",
+}
+ALERT_RULE_KEYS = {"match", "status"}
+# Staff alert channels (statuspage.channels). Secrets come from the environment, never the file.
+CHANNEL_KEYS = {"name", "kind", "url", "url_env", "secret_env", "language", "events", "enabled"}
 JOURNEY_KEYS = {"slug", "name", "name_alt", "position", "components"}
 # Every other key of a probe belongs to its kind and goes into Probe.config.
 PROBE_KEYS = {
@@ -87,6 +99,10 @@ class Config:
     groups: list[Spec]
     components: list[Spec]
     journeys: list[Spec]
+    # Staff channels by name (the Spec's slug); their URL and secret, read from the
+    # environment, stay out of `fields` (which the audit log records) in `channel_secrets`.
+    channels: list[Spec] = field(default_factory=list)
+    channel_secrets: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # --- validating --------------------------------------------------------------------------------
@@ -133,6 +149,8 @@ def parse_config(text: str, source: str = "<config>") -> Config:
             reader.sequence(sections.get("journeys", null()), "journeys")
         ):
             read_journey(reader, node, position, config)
+        for node in reader.sequence(sections.get("channels", null()), "channels"):
+            read_channel(reader, node, config)
         check_references(reader, config)
     if reader.problems:
         raise ConfigError(reader.problems)
@@ -189,6 +207,7 @@ def read_component(reader: Reader, node: Node, positions: dict, config: Config) 
         "group": None if group is MISSING else group,
         "is_public": True,
         "only_show_if_degraded": False,
+        "alert_rules": [],
     } | fields
     if "public" in values:
         set_if_given(spec.fields, "is_public", reader.boolean(values["public"], f"{where}: public"))
@@ -197,6 +216,8 @@ def read_component(reader: Reader, node: Node, positions: dict, config: Config) 
         set_if_given(spec.fields, "only_show_if_degraded", flag)
     if "depends_on" in values:
         spec.references = reader.slug_list(values["depends_on"], f"{where}: depends_on")
+    if "alerts" in values:
+        spec.fields["alert_rules"] = read_alert_rules(reader, values["alerts"], where)
     names: dict[str, int] = {}
     for probe_node in reader.sequence(values.get("probes", null()), f"{where}: probes"):
         probe = read_probe(reader, probe_node, where)
@@ -211,6 +232,149 @@ def read_component(reader: Reader, node: Node, positions: dict, config: Config) 
         names[probe.name] = probe.line
         spec.probes.append(probe)
     config.components.append(spec)
+
+
+def read_alert_rules(reader: Reader, node: Node, where: str) -> list[dict]:
+    """`alerts:` of a component: which alerts set its status (see monitors.alerts), e.g.
+    `- match: ['alertname="BureauTimeouts"', 'env=~"prod|staging"']` and an optional
+    `status: partial_outage` (without one, the alert's severity decides)."""
+    from monitors.alert_rules import STATUSES, Matcher
+
+    rules = []
+    for item in reader.sequence(node, f"{where}: alerts"):
+        found = reader.mapping(item, f"{where}: alert rule", ALERT_RULE_KEYS, {"match"})
+        if found is None or "match" not in found[0]:
+            continue
+        values, _ = found
+        matchers, written = [], reader.sequence(values["match"], f"{where}: match")
+        for matcher_node in written:
+            text = reader.text(matcher_node, f"{where}: match", max_length=500, blank=False)
+            if text is MISSING:
+                continue
+            try:
+                Matcher.parse(text)
+            except ValueError as error:
+                reader.problem(matcher_node, f"{where}: match: {error}")
+                continue
+            matchers.append(text.strip())
+        if not written:
+            reader.problem(item, f"{where}: an alert rule needs at least one matcher")
+        if len(matchers) < len(written) or not written:
+            continue
+        rule: dict = {"match": matchers}
+        if "status" in values:
+            status = reader.text(values["status"], f"{where}: status", blank=False)
+            if status is MISSING:
+                continue
+            if status not in STATUSES:
+                reader.problem(
+                    values["status"],
+                    f"{where}: status {status!r} is not one of {', '.join(STATUSES)}",
+                )
+                continue
+            rule["status"] = status
+        rules.append(rule)
+    return rules
+
+
+def digest(value: str) -> str:
+    """Enough of a hash to see that a secret changed, never enough to show it."""
+    return hashlib.sha256(value.encode()).hexdigest()[:12] if value else ""
+
+
+def read_channel(reader: Reader, node: Node, config: Config) -> None:
+    """A staff alert channel: `name`, `kind`, `url` or `url_env` (a robot URL carries its
+    access token: keep it in the environment), `secret_env`, `language`, `events`, `enabled`."""
+    from statuspage.channels.guard import shape_problem
+    from statuspage.channels.models import ChannelEvent, Kind
+
+    found = reader.mapping(node, named("channel", node, "name"), CHANNEL_KEYS, {"name", "kind"})
+    if found is None:
+        return
+    values, _ = found
+    name = (
+        reader.text(values["name"], "channel: name", blank=False) if "name" in values else MISSING
+    )
+    if name is MISSING or "kind" not in values:
+        return
+    where = f"channel {name!r}"
+    if name in {spec.slug for spec in config.channels}:
+        reader.problem(node, f"{where} is defined twice")
+        return
+    kind = reader.text(values["kind"], f"{where}: kind", blank=False)
+    if kind is not MISSING and kind not in Kind.values:
+        reader.problem(
+            values["kind"], f"{where}: kind {kind!r} is not one of {', '.join(Kind.values)}"
+        )
+        return
+
+    def from_env(key: str) -> str | None:
+        variable = reader.text(values[key], f"{where}: {key}", blank=False)
+        if variable is MISSING:
+            return None
+        if variable not in os.environ:
+            reader.problem(values[key], f"{where}: the environment variable {variable} is not set")
+            return None
+        return os.environ[variable]
+
+    if ("url" in values) == ("url_env" in values):
+        reader.problem(node, f"{where}: give either url or url_env")
+        return
+    if "url" in values:
+        url = reader.text(values["url"], f"{where}: url", max_length=500, blank=False)
+        url_node = values["url"]
+    else:
+        url, url_node = from_env("url_env"), values["url_env"]
+    if url in (None, MISSING):
+        return
+    if kind == Kind.EMAIL:
+        if "@" not in url:
+            reader.problem(url_node, f"{where}: an email channel needs an email address")
+            return
+    else:
+        problem = shape_problem(url)
+        if problem:
+            reader.problem(url_node, f"{where}: the URL {problem}")
+            return
+    secret = ""
+    if "secret_env" in values:
+        secret = from_env("secret_env")
+        if secret is None:
+            return
+    language = "en"
+    if "language" in values:
+        language = reader.text(values["language"], f"{where}: language", blank=False)
+        if language not in ("en", "zh-hans"):
+            reader.problem(values["language"], f"{where}: language must be en or zh-hans")
+            return
+    events = list(ChannelEvent.values)
+    if "events" in values:
+        events = []
+        for item in reader.sequence(values["events"], f"{where}: events"):
+            event = reader.text(item, f"{where}: events", blank=False)
+            if event is MISSING:
+                continue
+            if event not in ChannelEvent.values:
+                reader.problem(
+                    item, f"{where}: event {event!r} is not one of {', '.join(ChannelEvent.values)}"
+                )
+                continue
+            events.append(event)
+    enabled = True
+    if "enabled" in values:
+        enabled = reader.boolean(values["enabled"], f"{where}: enabled")
+        if enabled is MISSING:
+            return
+    fields = {
+        "kind": kind,
+        "language": language,
+        "events": events,
+        "is_enabled": enabled,
+        "url_digest": digest(url),
+        "secret_digest": digest(secret),
+    }
+    config.channels.append(Spec(name, fields, line_of(node)))
+    config.channel_secrets[name] = (url, secret)
 
 
 def read_journey(reader: Reader, node: Node, position: int, config: Config) -> None:

@@ -130,6 +130,10 @@ class Component(models.Model):
         default=True, help_text="Internal-only components never appear publicly."
     )
     only_show_if_degraded = models.BooleanField(default=False)
+    # Alerts from Alertmanager or Grafana that set this component's automatic status, from the
+    # config file: [{"match": ['alertname="BureauDown"', ...], "status": "partial_outage"}]
+    # (see monitors.alerts; without a status, the alert's severity decides).
+    alert_rules = models.JSONField(default=list, blank=True)
     depends_on = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="dependents"
     )
@@ -309,6 +313,35 @@ class IncidentUpdate(models.Model):
         indexes = [models.Index(fields=["incident", "-display_at"])]
 
 
+class MaintenanceSeries(models.Model):
+    """A recurring maintenance window: an RFC 5545 recurrence rule (`FREQ=WEEKLY;BYDAY=SU`)
+    from the first window's start, in TIME_ZONE's wall-clock time. Its occurrences are
+    ordinary Maintenance rows, created ahead of time by `statuspage.recurrence`, so each one
+    starts, completes, reminds and shows like any other window; one can be edited or cancelled
+    alone, and a cancelled one is never created again."""
+
+    recurrence = models.CharField(max_length=500)
+    first_starts_at = models.DateTimeField()
+    duration = models.DurationField()
+    title = models.CharField(max_length=200)
+    title_alt = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    description_alt = models.TextField(blank=True)
+    is_public = models.BooleanField(default=True)
+    auto_start = models.BooleanField(default=True)
+    auto_complete = models.BooleanField(default=True)
+    components = models.ManyToManyField(Component, blank=True, related_name="maintenance_series")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["first_starts_at", "id"]
+        verbose_name_plural = "maintenance series"
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.recurrence})"
+
+
 class Maintenance(models.Model):
     title = models.CharField(max_length=200)
     title_alt = models.CharField(max_length=200, blank=True)
@@ -328,6 +361,16 @@ class Maintenance(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # An occurrence of a recurring maintenance, and the start its rule gave it (kept when
+    # staff move this one occurrence: it is what the calendar's EXDATE and RECURRENCE-ID name).
+    series = models.ForeignKey(
+        MaintenanceSeries,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="occurrences",
+    )
+    occurrence_start = models.DateTimeField(null=True, blank=True)
 
     objects = MaintenanceQuerySet.as_manager()
 
@@ -340,7 +383,10 @@ class Maintenance(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="maintenance_ends_after_start"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["series", "occurrence_start"], name="one_maintenance_per_occurrence"
+            ),
         ]
 
     def __str__(self) -> str:

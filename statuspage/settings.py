@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "statuspage",
     "statuspage.subscriptions",
+    "statuspage.channels",
     "monitors",
 ]
 
@@ -253,6 +254,11 @@ PUBLIC_VERSION_TTL_MS = env_int("PUBLIC_VERSION_TTL_MS", 1000, minimum=0)
 HELP_URL = env_str("HELP_URL", "")
 HELP_CONTACT = env_str("HELP_CONTACT", "")
 
+# GET /metrics (statuspage.metrics): open to loopback and these networks, elsewhere only with
+# `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", [])
+
 # Production hardening: HTTPS=true turns on every HTTPS-only setting (each stays overridable by
 # its own variable); with the documented production variables `check --deploy` has no warnings.
 HTTPS = env_bool("HTTPS", False)
@@ -303,6 +309,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Recurring maintenance (statuspage.recurrence): occurrences exist this many days ahead.
+RECURRENCE_HORIZON_DAYS = env_int("RECURRENCE_HORIZON_DAYS", 35, minimum=1)
+CELERY_BEAT_SCHEDULE["extend-maintenance-series"] = {
+    "task": "statuspage.tasks.extend_maintenance_series",
+    "schedule": 3600.0,
+    "options": {"expires": 600},
+}
+
 # Token API: how long an Idempotency-Key's first answer is kept (statuspage.api.idempotency).
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
 CELERY_BEAT_SCHEDULE["forget-idempotency-keys"] = {
@@ -321,6 +335,8 @@ NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 3600, minimum=1)
 NOTIFY_CLAIM_TIMEOUT = env_int("NOTIFY_CLAIM_TIMEOUT", 600, minimum=30)
 WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 5, minimum=1)
 WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 10, minimum=1)
+# Staff channels (statuspage.channels) may post to private addresses only when this is true.
+CHANNELS_ALLOW_PRIVATE_URLS = env_bool("CHANNELS_ALLOW_PRIVATE_URLS", False)
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
 # Webhooks reach public https addresses only (statuspage.subscriptions.outbound). Internal
 # ranges an operator opens on purpose, as CIDRs: "10.20.0.0/16,fd00:1::/64".

@@ -10,6 +10,16 @@ def advance_maintenance_windows() -> int:
 
 
 @shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def extend_maintenance_series() -> int:
+    """Beat, hourly: create recurring maintenance windows as the horizon reaches them."""
+    from django.utils import timezone
+
+    from statuspage.recurrence import extend_series
+
+    return extend_series(timezone.now())
+
+
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
 def forget_idempotency_keys() -> int:
     """Beat, hourly: the token API's Idempotency-Key answers past IDEMPOTENCY_KEY_HOURS."""
     from statuspage.api.idempotency import forget_expired

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from statuspage import health
+from statuspage import health, metrics
 from statuspage.login_throttle import (
     ThrottledAdminAuthenticationForm,
     ThrottledAuthenticationForm,
@@ -16,6 +16,7 @@ handler500 = "statuspage.public.fallback.server_error"
 
 urlpatterns = [
     path("health", health.health, name="health"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",
@@ -27,6 +28,7 @@ urlpatterns = [
     path("console/", include("statuspage.console.urls")),
     path("console/probes/", include("monitors.urls")),
     path("console/subscribers/", include("statuspage.subscriptions.console_urls")),
+    path("console/channels/", include("statuspage.channels.urls")),
     path("probes/", include("monitors.public_urls")),
     path("api/v1/", include("statuspage.api.urls")),
     path("subscriptions/", include("statuspage.subscriptions.urls")),

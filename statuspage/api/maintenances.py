@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
 
-from statuspage import actions
+from statuspage import actions, recurrence
 from statuspage.api.errors import ERROR_RESPONSES, renamed_fields
 from statuspage.api.lookups import components_by_ref, get_by_id
 from statuspage.api.representations import maintenance_out, maintenances_with_details, note_out
@@ -73,8 +74,16 @@ def get_maintenance(request: HttpRequest, maintenance_id: str):
 @router.post("", response={201: MaintenanceOut, **ERROR_RESPONSES})
 def schedule_maintenance(request: HttpRequest, payload: MaintenanceCreate):
     """Announce a maintenance window."""
+    schedule = actions.schedule_maintenance
+    extra = {}
+    if payload.recurrence is not None:
+        schedule, extra = (
+            recurrence.schedule_recurring_maintenance,
+            {"recurrence": payload.recurrence},
+        )
     with renamed_fields(MAINTENANCE_FIELDS):
-        maintenance = actions.schedule_maintenance(
+        maintenance = schedule(
+            **extra,
             title=payload.name,
             title_alt=payload.name_alt,
             description=payload.description,
@@ -152,6 +161,17 @@ def cancel_maintenance(
     request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None = None
 ):
     return transition(request, maintenance_id, payload, MaintenanceStatus.CANCELLED)
+
+
+@router.post("/{maintenance_id}/cancel-series", response={200: MaintenanceOut, **ERROR_RESPONSES})
+def cancel_series(request: HttpRequest, maintenance_id: str):
+    """Cancel the whole recurring series this occurrence belongs to: its windows not yet
+    started are cancelled and no more are created. (`/cancel` cancels this one only.)"""
+    maintenance = maintenance_or_404(maintenance_id)
+    if maintenance.series is None:
+        raise DjangoValidationError({"series": "This maintenance does not recur."})
+    recurrence.cancel_series(maintenance.series, actor=request.auth, via=AuditEntry.Via.API)
+    return detailed(maintenance_or_404(maintenance_id))
 
 
 @router.post("/{maintenance_id}/notes", response={201: NoteOut, **ERROR_RESPONSES})

@@ -32,7 +32,7 @@ def incidents_with_details() -> QuerySet[Incident]:
 
 
 def maintenances_with_details() -> QuerySet[Maintenance]:
-    return Maintenance.objects.prefetch_related(
+    return Maintenance.objects.select_related("series").prefetch_related(
         "components",
         Prefetch("updates", MaintenanceUpdate.objects.select_related("author")),
         Prefetch("notes", InternalNote.objects.select_related("author")),
@@ -159,4 +159,6 @@ def maintenance_out(maintenance: Maintenance) -> dict:
         "completed_at": maintenance.completed_at,
         "created_at": maintenance.created_at,
         "updated_at": maintenance.updated_at,
+        "recurrence": maintenance.series.recurrence if maintenance.series_id else None,
+        "series_id": str(maintenance.series_id) if maintenance.series_id else None,
     }

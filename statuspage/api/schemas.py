@@ -189,6 +189,13 @@ class MaintenanceCreate(RequestBody):
     deliver_notifications: Flag = True
     name_alt: AltTitle = ""
     description_alt: str = ""
+    recurrence: str | None = Field(
+        None,
+        description="An RFC 5545 RRULE, e.g. `FREQ=WEEKLY;BYDAY=SU;COUNT=12`: the window "
+        "repeats (in the site's time zone) and each occurrence is a maintenance of its own. "
+        "The answer is the first occurrence.",
+        max_length=500,
+    )
 
 
 class MaintenanceEdit(RequestBody):
@@ -334,3 +341,7 @@ class MaintenanceOut(Schema):
     completed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    recurrence: str | None = Field(
+        None, description="The series' RRULE, for an occurrence of a recurring maintenance."
+    )
+    series_id: str | None = None

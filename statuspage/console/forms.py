@@ -335,6 +335,13 @@ class MaintenanceForm(ConsoleForm):
     )
     is_public = forms.BooleanField(required=False, initial=True, label="Public")
     notify = forms.BooleanField(required=False, initial=True, label="Notify subscribers")
+    recurrence = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Repeats (optional)",
+        help_text="An RFC 5545 rule, e.g. FREQ=WEEKLY;BYDAY=SU;COUNT=12 for twelve Sundays. "
+        "Each occurrence becomes a window of its own; subscribers hear about the series once.",
+    )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -343,6 +350,7 @@ class MaintenanceForm(ConsoleForm):
         self.fields["ends_at"].help_text = f"Time zone: {tz}"
         if editing:
             del self.fields["notify"]  # an edit is announced quietly by edit_maintenance
+            del self.fields["recurrence"]  # one occurrence is edited alone
 
     def clean(self):
         cleaned = super().clean()

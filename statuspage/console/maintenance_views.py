@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from statuspage import actions
+from statuspage import actions, recurrence
 from statuspage.console.decorators import staff_required
 from statuspage.console.forms import (
     MaintenanceForm,
@@ -108,8 +108,13 @@ def maintenance_create(request: HttpRequest) -> HttpResponse:
     form = MaintenanceForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        schedule, extra = actions.schedule_maintenance, {}
+        if data.get("recurrence", "").strip():
+            schedule = recurrence.schedule_recurring_maintenance
+            extra = {"recurrence": data["recurrence"]}
         try:
-            maintenance = actions.schedule_maintenance(
+            maintenance = schedule(
+                **extra,
                 title=data["title"],
                 title_alt=data["title_alt"],
                 description=data["description"],
@@ -130,6 +135,18 @@ def maintenance_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Maintenance scheduled.")
             return redirect("console:maintenance_detail", pk=maintenance.pk)
     return render(request, "console/maintenance_form.html", {"form": form}, status=400)
+
+
+@staff_required
+@require_POST
+def maintenance_cancel_series(request: HttpRequest, pk: int) -> HttpResponse:
+    maintenance = get_maintenance(pk)
+    if maintenance.series is None or maintenance.series.cancelled_at is not None:
+        messages.error(request, "This maintenance is not part of an active series.")
+    else:
+        recurrence.cancel_series(maintenance.series, actor=request.user, via=VIA)
+        messages.success(request, "The series is cancelled: no more windows will be created.")
+    return redirect("console:maintenance_detail", pk=maintenance.pk)
 
 
 @staff_required

@@ -48,5 +48,10 @@ urlpatterns = [
     path(
         "maintenance/<int:pk>/notes/", maintenance_views.maintenance_note, name="maintenance_note"
     ),
+    path(
+        "maintenance/<int:pk>/cancel-series/",
+        maintenance_views.maintenance_cancel_series,
+        name="maintenance_cancel_series",
+    ),
     path("audit/", audit_views.audit_log, name="audit_log"),
 ]

@@ -3,7 +3,9 @@
 Written by hand, it is short: CRLF line ends, lines folded at 75 octets, TEXT values escaped,
 times in UTC. Each window keeps its UID for its whole life; SEQUENCE grows with every edit so
 that clients replace their copy, and a cancelled window stays in the feed as STATUS:CANCELLED so
-that subscribers see it go away rather than silently vanish.
+that subscribers see it go away rather than silently vanish. A recurring maintenance is one
+event with its RRULE (in TIME_ZONE's local time, with a VTIMEZONE), its cancelled occurrences
+as EXDATE and the occurrences staff moved as RECURRENCE-ID overrides.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from statuspage.models import Component, Maintenance, MaintenanceStatus
+from statuspage.models import Component, Maintenance, MaintenanceSeries, MaintenanceStatus
 from statuspage.public.caching import public_cache
 from statuspage.text import clean_text
 
@@ -93,6 +95,73 @@ def event_lines(maintenance: Maintenance, host: str) -> list[str]:
     ]
 
 
+def local_stamp(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y%m%dT%H%M%S")
+
+
+def timezone_lines(first: datetime) -> list[str]:
+    """A VTIMEZONE for TIME_ZONE, which the recurring events' local times refer to. One fixed
+    offset (the one at the series' start): exact for zones without daylight saving, such as
+    the default Asia/Shanghai."""
+    offset = timezone.localtime(first).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    text = f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+    return [
+        "BEGIN:VTIMEZONE",
+        f"TZID:{settings.TIME_ZONE}",
+        "BEGIN:STANDARD",
+        "DTSTART:19700101T000000",
+        f"TZOFFSETFROM:{text}",
+        f"TZOFFSETTO:{text}",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    ]
+
+
+def series_lines(series: MaintenanceSeries, occurrences: list[Maintenance], host: str) -> list[str]:
+    """One recurring event: the rule, an EXDATE per cancelled occurrence, and an override
+    (RECURRENCE-ID) per occurrence staff moved or renamed."""
+    tzid = f"TZID={settings.TIME_ZONE}"
+    uid = f"UID:maintenance-series-{series.pk}@{host}"
+    master = event_lines(occurrences[0], host)
+    master[1] = uid
+    body = [
+        line
+        for line in master
+        if not line.startswith(("DTSTART", "DTEND", "URL:", "STATUS:", "SUMMARY:", "END:VEVENT"))
+    ]
+    body += [
+        f"DTSTART;{tzid}:{local_stamp(series.first_starts_at)}",
+        f"DTEND;{tzid}:{local_stamp(series.first_starts_at + series.duration)}",
+        f"SUMMARY:{escape_text(series.title)}",
+        f"RRULE:{series.recurrence}",
+        f"URL:{settings.SITE_URL}/maintenance/{occurrences[0].pk}",
+        f"STATUS:{'CANCELLED' if series.cancelled_at else 'CONFIRMED'}",
+    ]
+    cancelled = [
+        m.occurrence_start
+        for m in occurrences
+        if m.status == MaintenanceStatus.CANCELLED and not series.cancelled_at
+    ]
+    if cancelled:
+        body.append(f"EXDATE;{tzid}:" + ",".join(local_stamp(at) for at in sorted(cancelled)))
+    body.append("END:VEVENT")
+    for occurrence in occurrences:
+        moved = (
+            occurrence.starts_at != occurrence.occurrence_start
+            or occurrence.ends_at - occurrence.starts_at != series.duration
+            or occurrence.title != series.title
+        )
+        if not moved or occurrence.status == MaintenanceStatus.CANCELLED:
+            continue
+        override = event_lines(occurrence, host)
+        override[1] = uid
+        override.insert(2, f"RECURRENCE-ID;{tzid}:{local_stamp(occurrence.occurrence_start)}")
+        body += override
+    return body
+
+
 def calendar_text(now: datetime | None = None) -> str:
     """The whole calendar: public windows that end after `now - HISTORY`."""
     now = now or timezone.now()
@@ -113,8 +182,19 @@ def calendar_text(now: datetime | None = None) -> str:
         "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
         "X-PUBLISHED-TTL:PT1H",
     ]
+    by_series: dict[int, list[Maintenance]] = {}
+    events: list[str] = []
     for maintenance in maintenances:
-        lines.extend(event_lines(maintenance, host))
+        if maintenance.series_id is None:
+            events.extend(event_lines(maintenance, host))
+        else:
+            by_series.setdefault(maintenance.series_id, []).append(maintenance)
+    if by_series:
+        series = MaintenanceSeries.objects.in_bulk(list(by_series))
+        lines.extend(timezone_lines(min(s.first_starts_at for s in series.values())))
+        for series_id, occurrences in by_series.items():
+            events.extend(series_lines(series[series_id], occurrences, host))
+    lines.extend(events)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)
 

@@ -160,6 +160,8 @@ class MaintenanceView:
     ends_at: datetime
     component_names: list[str]
     updates: list[UpdateView] = field(default_factory=list)
+    series_id: int | None = None  # an occurrence of a recurring maintenance
+    later_starts: list[datetime] = field(default_factory=list)  # its series' next windows
 
     @property
     def is_active(self) -> bool:
@@ -391,7 +393,23 @@ def maintenance_view(maintenance: Maintenance, names: list[str], use_alt: bool) 
         starts_at=maintenance.starts_at,
         ends_at=maintenance.ends_at,
         component_names=names,
+        series_id=maintenance.series_id,
     )
+
+
+def fold_series(views: list[MaintenanceView]) -> list[MaintenanceView]:
+    """One card per recurring maintenance: its next window, with the later ones listed on it
+    (views come in start order)."""
+    folded: list[MaintenanceView] = []
+    first_of: dict[int, MaintenanceView] = {}
+    for view in views:
+        if view.series_id is not None and view.series_id in first_of:
+            first_of[view.series_id].later_starts.append(view.starts_at)
+            continue
+        if view.series_id is not None:
+            first_of[view.series_id] = view
+        folded.append(view)
+    return folded
 
 
 def update_views(updates, use_alt: bool) -> list[UpdateView]:
@@ -545,7 +563,9 @@ def load_page(now: datetime | None = None) -> PageSummary:
         active_incidents=active,
         recent_incidents=recent,
         active_maintenance=[m for m in maintenance_views if m.is_active],
-        upcoming_maintenance=[m for m in maintenance_views if not m.is_active],
+        upcoming_maintenance=fold_series(
+            sorted((m for m in maintenance_views if not m.is_active), key=lambda m: m.starts_at)
+        ),
         journeys=journeys,
         monitoring_stalled_since=stall.started_at if stall is not None else None,
     )

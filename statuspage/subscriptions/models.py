@@ -204,6 +204,7 @@ class Delivery(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
         WEBHOOK = "webhook", _("Webhook")
+        CHAT = "chat", _("Staff channel")  # statuspage.channels: robots, signed webhooks
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -220,6 +221,14 @@ class Delivery(models.Model):
         Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
+    # A staff channel's delivery (channel "chat"); its message is notification.staff_message.
+    staff_channel = models.ForeignKey(
+        "channels.StaffChannel",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
     # The email address or URL. Per address, deliveries go out in id order (see sending.py).
     address = models.CharField(max_length=500)
     language = models.CharField(max_length=10, default="en")

@@ -17,6 +17,9 @@ from statuspage.models import Component, Event, Incident, Maintenance, Maintenan
 from statuspage.subscriptions.models import Delivery, Notification, Subscriber
 
 FAN_OUT_BATCH = 1000
+# Called with (event, now) for every event claimed, in its transaction; each returns how many
+# deliveries it wrote. statuspage.channels plugs its staff channels in here.
+EVENT_LISTENERS: list = []
 
 # What subscribers hear about. Component status changes go to webhooks only: probes move
 # them often, and an email per move would teach people to ignore the emails that matter.
@@ -186,6 +189,8 @@ def fan_out_events(up_to_id: int, now: datetime) -> int:
             notification = notification_for_event(event)
             if notification is not None:
                 written += fan_out(notification, now)
+            for listener in EVENT_LISTENERS:
+                written += listener(event, now)
     return written
 
 

@@ -271,6 +271,11 @@ def send_email_batch(deliveries: list[Delivery], now: datetime) -> dict[str, int
 # --- webhooks -------------------------------------------------------------------------------
 
 
+# Called as listener(subscriber, reason, now) when a webhook is disabled for failing;
+# statuspage.channels tells the staff channels that want "deliveries failing".
+WEBHOOK_DISABLED_LISTENERS: list = []
+
+
 def record_webhook_failure(delivery: Delivery, reason: str, now: datetime) -> None:
     """Count a permanent failure; disable the webhook after a run of them."""
     subscriber = delivery.subscriber
@@ -279,12 +284,15 @@ def record_webhook_failure(delivery: Delivery, reason: str, now: datetime) -> No
     )
     subscriber.refresh_from_db(fields=["consecutive_failures"])
     if subscriber.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER:
-        Subscriber.objects.filter(pk=subscriber.pk, disabled_at__isnull=True).update(
+        disabled = Subscriber.objects.filter(pk=subscriber.pk, disabled_at__isnull=True).update(
             disabled_at=now,
             disabled_reason=(
                 f"{subscriber.consecutive_failures} failed deliveries in a row; last: {reason}"
             )[:300],
         )
+        if disabled:
+            for listener in WEBHOOK_DISABLED_LISTENERS:
+                listener(subscriber, reason, now)
 
 
 def send_webhook_batch(deliveries: list[Delivery], now: datetime) -> dict[str, int]:

@@ -19,12 +19,15 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/maintenances/{maintenance_id}/complete"),
     ("post", "/api/v1/maintenances/{maintenance_id}/cancel"),
     ("post", "/api/v1/maintenances/{maintenance_id}/notes"),
+    ("post", "/api/v1/maintenances/{maintenance_id}/cancel-series"),
     ("get", "/api/v1/components"),
     ("get", "/api/v1/components/{component_ref}"),
     ("patch", "/api/v1/components/{component_ref}"),
     ("get", "/api/v1/probes"),
     ("get", "/api/v1/probes/{probe_id}"),
     ("get", "/api/v1/probes/{probe_id}/results"),
+    ("post", "/api/v1/integrations/alertmanager"),
+    ("post", "/api/v1/integrations/grafana"),
 }
 
 

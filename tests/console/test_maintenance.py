@@ -211,3 +211,48 @@ def test_it_lists_active_maintenance_first(staff_client, staff, maintenance):
     actions.set_maintenance_status(maintenance, "in_progress", actor=staff, via=VIA)
     content = staff_client.get("/console/maintenance/").content.decode()
     assert content.index("Gateway patching") < content.index(later.title)
+
+
+# --- recurring maintenance ----------------------------------------------------------------------
+
+
+@time_machine.travel(NOW, tick=False)
+def test_staff_schedule_a_recurring_window_and_cancel_the_series(staff_client, staff):
+    from statuspage.models import MaintenanceSeries
+
+    response = staff_client.post(
+        "/console/maintenance/create/",
+        {
+            "title": "Weekly bureau window",
+            "starts_at": "2026-12-06T02:00",
+            "ends_at": "2026-12-06T04:00",
+            "auto_start": "on",
+            "auto_complete": "on",
+            "is_public": "on",
+            "notify": "on",
+            "recurrence": "FREQ=WEEKLY;COUNT=3",
+        },
+    )
+    assert response.status_code == 302
+    series = MaintenanceSeries.objects.get()
+    assert series.occurrences.count() == 3
+    first = series.occurrences.order_by("starts_at").first()
+    page = staff_client.get(f"/console/maintenance/{first.pk}/").content.decode()
+    assert "FREQ=WEEKLY;COUNT=3" in page and "Cancel the whole series" in page
+    staff_client.post(f"/console/maintenance/{first.pk}/cancel-series/")
+    assert set(series.occurrences.values_list("status", flat=True)) == {"cancelled"}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_invalid_rule_is_shown_on_the_field(staff_client):
+    response = staff_client.post(
+        "/console/maintenance/create/",
+        {
+            "title": "x",
+            "starts_at": "2026-12-06T02:00",
+            "ends_at": "2026-12-06T04:00",
+            "recurrence": "FREQ=HOURLY",
+        },
+    )
+    assert response.status_code == 400
+    assert "DAILY, WEEKLY, MONTHLY or YEARLY" in response.content.decode()

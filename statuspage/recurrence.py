@@ -1,0 +1,188 @@
+"""Recurring maintenance: an RFC 5545 recurrence rule (read by python-dateutil's rrule, not by
+hand) whose occurrences become ordinary Maintenance rows, RECURRENCE_HORIZON_DAYS ahead.
+
+Being ordinary rows, occurrences start and complete by themselves, get their reminders, show
+on the public page and in upcoming.json, and count in the self-check, with no second code
+path. Subscribers hear about the series once (its first occurrence); the beat
+(`extend_series`) creates later ones as the horizon moves. One occurrence is edited or
+cancelled like any window; a cancelled occurrence is never created again (its row stays, and
+the calendar feed turns it into an EXDATE). Cancelling the series cancels its future windows
+and stops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from statuspage import actions
+from statuspage.changes import public_change
+from statuspage.models import (
+    AuditEntry,
+    Component,
+    Maintenance,
+    MaintenanceSeries,
+    MaintenanceStatus,
+)
+
+ALLOWED_FREQUENCIES = {DAILY, WEEKLY, MONTHLY, YEARLY}
+MAX_RULE_LENGTH = 500
+
+
+def parse_recurrence(text: str, first_start: datetime, duration: timedelta) -> rrule:
+    """The rule, anchored at the first window's start in TIME_ZONE; ValidationError on the
+    `recurrence` field with the reason when it is not a usable RRULE."""
+    text = (text or "").strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[len("RRULE:") :]
+    if not text:
+        raise ValidationError({"recurrence": "A recurrence rule is required, e.g. FREQ=WEEKLY."})
+    if len(text) > MAX_RULE_LENGTH or "\n" in text:
+        raise ValidationError({"recurrence": "One RRULE line of at most 500 characters."})
+    try:
+        rule = rrulestr(text, dtstart=timezone.localtime(first_start))
+    except (ValueError, TypeError, AttributeError, KeyError) as error:
+        raise ValidationError({"recurrence": f"Not a valid RFC 5545 RRULE: {error}."}) from None
+    if not isinstance(rule, rrule):
+        raise ValidationError({"recurrence": "Give one RRULE, without RDATE or EXDATE."})
+    if rule._freq not in ALLOWED_FREQUENCIES:
+        raise ValidationError(
+            {"recurrence": "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY for maintenance."}
+        )
+    first_two = list(rule[:2]) if rule.count() != 0 else []
+    if not first_two:
+        raise ValidationError({"recurrence": "The rule gives no occurrence."})
+    if len(first_two) == 2 and first_two[1] - first_two[0] < duration:
+        raise ValidationError(
+            {"recurrence": "Occurrences would overlap: the window is longer than the interval."}
+        )
+    return rule
+
+
+def rule_of(series: MaintenanceSeries) -> rrule:
+    return parse_recurrence(series.recurrence, series.first_starts_at, series.duration)
+
+
+def schedule_recurring_maintenance(
+    *,
+    recurrence: str,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    actor,
+    via: str,
+    description: str = "",
+    components: Iterable[Component] = (),
+    auto_start: bool = True,
+    auto_complete: bool = True,
+    is_public: bool = True,
+    notify: bool = True,
+    title_alt: str = "",
+    description_alt: str = "",
+    now: datetime | None = None,
+) -> Maintenance:
+    """Create the series and its occurrences within the horizon; return the first one."""
+    now = now or timezone.now()
+    if not title.strip():
+        raise ValidationError({"title": "A title is required."})
+    actions.check_window(starts_at, ends_at)
+    parse_recurrence(recurrence, starts_at, ends_at - starts_at)
+    components = list(components)
+    with public_change(now):
+        series = MaintenanceSeries.objects.create(
+            recurrence=recurrence.strip().removeprefix("RRULE:"),
+            first_starts_at=starts_at,
+            duration=ends_at - starts_at,
+            title=title.strip(),
+            title_alt=title_alt.strip(),
+            description=description,
+            description_alt=description_alt,
+            is_public=is_public,
+            auto_start=auto_start,
+            auto_complete=auto_complete,
+            created_at=now,
+        )
+        series.components.set(components)
+        actions.audit(actor, via, "maintenance_series.schedule", series, None,
+                      {"recurrence": series.recurrence, "title": series.title}, now)  # fmt: skip
+        created = materialize(series, now, actor=actor, via=via, notify_first=notify)
+        if not created:
+            raise ValidationError({"recurrence": "Every occurrence of the rule is already over."})
+    return created[0]
+
+
+def materialize(
+    series: MaintenanceSeries,
+    now: datetime,
+    *,
+    actor=None,
+    via: str = AuditEntry.Via.SYSTEM,
+    notify_first: bool = False,
+) -> list[Maintenance]:
+    """Create the occurrences that start before the horizon and are not over, unless they
+    exist (a cancelled or moved one included); return the ones created."""
+    horizon = now + timedelta(days=settings.RECURRENCE_HORIZON_DAYS)
+    existing = set(series.occurrences.values_list("occurrence_start", flat=True))
+    components = list(series.components.all())
+    created: list[Maintenance] = []
+    for start in rule_of(series).between(now - series.duration, horizon, inc=True):
+        if start in existing or start + series.duration <= now:
+            continue
+        try:
+            with transaction.atomic():
+                maintenance = actions.schedule_maintenance(
+                    title=series.title,
+                    title_alt=series.title_alt,
+                    description=series.description,
+                    description_alt=series.description_alt,
+                    starts_at=start,
+                    ends_at=start + series.duration,
+                    components=components,
+                    auto_start=series.auto_start,
+                    auto_complete=series.auto_complete,
+                    is_public=series.is_public,
+                    # Subscribers hear about a series once, not about every week of it.
+                    notify=notify_first and not created,
+                    actor=actor,
+                    via=via,
+                    now=now,
+                )
+                Maintenance.objects.filter(pk=maintenance.pk).update(
+                    series=series, occurrence_start=start
+                )
+        except IntegrityError:
+            continue  # another beat created it a moment ago
+        maintenance.series, maintenance.occurrence_start = series, start
+        created.append(maintenance)
+    return created
+
+
+def extend_series(now: datetime) -> int:
+    """The beat's pass: create the occurrences the moving horizon now reaches."""
+    created = 0
+    for series in MaintenanceSeries.objects.filter(cancelled_at__isnull=True):
+        with public_change(now, changed=False):
+            # One creator per series at a time.
+            MaintenanceSeries.objects.select_for_update().filter(pk=series.pk).first()
+            created += len(materialize(series, now))
+    return created
+
+
+def cancel_series(series: MaintenanceSeries, *, actor, via: str, now: datetime | None = None):
+    """Stop the series: its windows not yet started are cancelled, none is created again."""
+    now = now or timezone.now()
+    with public_change(now):
+        MaintenanceSeries.objects.filter(pk=series.pk).update(cancelled_at=now)
+        series.cancelled_at = now
+        for maintenance in series.occurrences.filter(status=MaintenanceStatus.SCHEDULED):
+            actions.set_maintenance_status(
+                maintenance, MaintenanceStatus.CANCELLED, actor=actor, via=via, now=now
+            )
+        actions.audit(actor, via, "maintenance_series.cancel", series, None, None, now)
+    return series
