@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitors', '0005_polish'),
+        ('monitors', '0006_agents'),
         ('statuspage', '0005_polish'),
     ]
 
