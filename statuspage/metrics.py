@@ -51,8 +51,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.exposition import choose_encoder
 
+from monitors.latency import LATENCY_BUCKETS_MS
 from monitors.models import (
-    LATENCY_BUCKETS_MS,
     DispatcherState,
     FiringAlert,
     MonitoringStall,
