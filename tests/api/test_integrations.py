@@ -122,7 +122,7 @@ def test_an_unmatched_alert_is_accepted_and_counted(api, components):
 @pytest.mark.parametrize(
     "raw, field",
     [
-        ("{not json", "body"),
+        ("{not json", None),  # about the whole body: no field
         (json.dumps({"version": "2", "alerts": []}), "version"),
         (json.dumps({"version": "4", "alerts": [{"status": "firing"}]}), "alerts.0.labels"),
     ],
