@@ -3,6 +3,7 @@ from django.urls import path
 from statuspage.console import (
     audit_views,
     incident_views,
+    lookup_views,
     maintenance_views,
     template_views,
     views,
@@ -49,4 +50,5 @@ urlpatterns = [
         "maintenance/<int:pk>/notes/", maintenance_views.maintenance_note, name="maintenance_note"
     ),
     path("audit/", audit_views.audit_log, name="audit_log"),
+    path("lookup/", lookup_views.lookup_view, name="lookup"),
 ]

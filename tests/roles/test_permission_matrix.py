@@ -47,6 +47,7 @@ CONSOLE = {
     "console:maintenance_status": ({"post": R}, "maintenance"),
     "console:maintenance_note": ({"post": V}, "maintenance"),
     "console:audit_log": ({"get": V}, None),
+    "console:lookup": ({"get": V}, None),
     "probes:list": ({"get": V}, None),
     "probes:detail": ({"get": V}, "probe"),
     "subscriptions_console:subscribers": ({"get": V}, None),
