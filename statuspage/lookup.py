@@ -31,6 +31,10 @@ from statuspage.public.summary import pick, uses_second_language
 
 # A borrower's "at 14:05" is approximate: a moment is looked at with this margin either side.
 MOMENT_MARGIN = timedelta(minutes=15)
+# Failed checks come from the raw results for windows up to this long (to the second), from
+# the hourly rollups for longer ones: counting a week of raw results would take most of the
+# lookup's 100 ms, and over a week an hour is precise enough.
+RAW_RESULTS_MAX = timedelta(hours=6)
 # The longest range looked at in one go (the lookup must stay fast on a year of history).
 MAX_RANGE = timedelta(days=7)
 
@@ -197,13 +201,13 @@ def status_periods(
 def probe_failures(
     probes: dict[int, Probe], start: datetime, end: datetime, now: datetime
 ) -> list[ProbeFailures]:
-    """Failed checks per probe and vantage point: from the raw results while they are kept,
-    from the hourly rollups after that."""
+    """Failed checks per probe and vantage point: from the raw results while they are kept and
+    the window is short (RAW_RESULTS_MAX), from the hourly rollups otherwise."""
     if not probes:
         return []
     kept_since = now - timedelta(days=settings.RESULT_RETENTION_DAYS)
     found = []
-    if start >= kept_since:
+    if start >= kept_since and end - start <= RAW_RESULTS_MAX:
         rows = (
             ProbeResult.objects.filter(probe__in=probes, checked_at__gte=start, checked_at__lte=end)
             .values("probe_id", "vantage_point")
