@@ -5,6 +5,7 @@ from statuspage.console import (
     incident_views,
     lookup_views,
     maintenance_views,
+    report_views,
     template_views,
     views,
 )
@@ -51,4 +52,5 @@ urlpatterns = [
     ),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("lookup/", lookup_views.lookup_view, name="lookup"),
+    path("reports/", report_views.report_view, name="reports"),
 ]

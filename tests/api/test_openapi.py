@@ -25,6 +25,7 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/probes"),
     ("get", "/api/v1/probes/{probe_id}"),
     ("get", "/api/v1/probes/{probe_id}/results"),
+    ("get", "/api/v1/reports/availability"),
 }
 
 

@@ -48,6 +48,7 @@ CONSOLE = {
     "console:maintenance_note": ({"post": V}, "maintenance"),
     "console:audit_log": ({"get": V}, None),
     "console:lookup": ({"get": V}, None),
+    "console:reports": ({"get": V}, None),
     "probes:list": ({"get": V}, None),
     "probes:detail": ({"get": V}, "probe"),
     "subscriptions_console:subscribers": ({"get": V}, None),
@@ -82,6 +83,7 @@ API = {
     ("GET", "/components"): V,
     ("GET", "/components/{component_ref}"): V,
     ("PATCH", "/components/{component_ref}"): R,
+    ("GET", "/reports/availability"): V,
 }
 
 WHO = [None, *ROLES]  # None: anonymous
