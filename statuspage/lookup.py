@@ -51,6 +51,8 @@ class StatusPeriod:
     status: str
     starts_at: datetime  # clipped to the window
     ends_at: datetime
+    began_before: bool = False  # already in this status when the window began
+    went_on: bool = False  # still in it when the window ended (or now)
 
     @property
     def label(self) -> str:
@@ -193,7 +195,9 @@ def status_periods(
         status, since = at_start.get(component.pk, rules.OPERATIONAL), start
         for at, new_status in [*changes.get(component.pk, []), (end, None)]:
             if status != rules.OPERATIONAL and at > since:
-                periods.append(StatusPeriod(component, status, since, at))
+                periods.append(
+                    StatusPeriod(component, status, since, at, since == start, new_status is None)
+                )
             status, since = new_status, at
     return periods
 

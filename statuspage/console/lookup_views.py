@@ -34,15 +34,15 @@ class LookupForm(forms.Form):
     until = forms.DateTimeField(
         required=False,
         label="Until (for a range)",
-        help_text=f"Empty: the moment, ±{lookup.MOMENT_MARGIN.seconds // 60} minutes.",
+        help_text=f"Empty: ±{lookup.MOMENT_MARGIN.seconds // 60} min around “when”.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     # A text field, not a select of the 600 zones: rendering those would cost most of the
     # lookup's 100 ms.
     tz = forms.CharField(
-        label="Time zone of these times",
+        label="Time zone",
         max_length=60,
-        help_text="An IANA name: Asia/Shanghai, Europe/London, UTC…",
+        help_text="e.g. Asia/Shanghai, UTC",
     )
     language = forms.ChoiceField(label="Borrower's language", choices=settings.LANGUAGES)
 

@@ -172,6 +172,7 @@ def test_the_page_is_in_chinese_when_asked(staff_client, history):
     )
     page = response.content.decode()
     assert "可用性报告" in page
+    assert "部分故障按 30% 计为停机" in page
     assert "还款" in page and "还款失败" in page
     assert "99.77%" in page
 
