@@ -75,6 +75,20 @@ class ComponentReport:
         return uptime.format_percent(self.uptime_including_maintenance)
 
 
+def range_error(start: date | None, end: date | None, today: date) -> tuple[str, str] | None:
+    """What is wrong with a report's range, as (field, message) with the API's field names,
+    or None."""
+    if start is None or end is None:
+        return None
+    if end < start:
+        return "to", "The end is before the start."
+    if (end - start).days + 1 > MAX_DAYS:
+        return "to", f"At most {MAX_DAYS} days at a time."
+    if start > today:
+        return "from", "The range starts in the future."
+    return None
+
+
 def range_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """From the start of `first` to the end of `last`, local days."""
     return uptime.day_bounds(first)[0], uptime.day_bounds(last)[1]

@@ -13,7 +13,6 @@ from ninja import Field, Query, Router, Schema
 
 from statuspage import reports
 from statuspage.api.errors import ERROR_RESPONSES
-from statuspage.console.report_views import range_error
 from statuspage.public.summary import uses_second_language
 
 router = Router(tags=["reports"])
@@ -71,7 +70,7 @@ def availability(request: HttpRequest, query: Query[AvailabilityQuery]):
     """Per public component, over local days `from` to `to` (at most 366): uptime with
     maintenance excluded and included, minutes in each status, incidents with their duration,
     and the mean time to recovery."""
-    error = range_error(query.start, query.end)
+    error = reports.range_error(query.start, query.end, timezone.localdate())
     if error:
         raise ValidationError({error[0]: [error[1]]})
     rows = reports.availability(

@@ -35,23 +35,10 @@ class ReportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        error = range_error(data.get("from"), data.get("to"))
+        error = reports.range_error(data.get("from"), data.get("to"), timezone.localdate())
         if error:
             self.add_error(*error)
         return data
-
-
-def range_error(start: date | None, end: date | None) -> tuple[str, str] | None:
-    """What is wrong with a report's range, as (field, message), or None."""
-    if start is None or end is None:
-        return None
-    if end < start:
-        return "to", "The end is before the start."
-    if (end - start).days + 1 > reports.MAX_DAYS:
-        return "to", f"At most {reports.MAX_DAYS} days at a time."
-    if start > timezone.localdate():
-        return "from", "The range starts in the future."
-    return None
 
 
 def last_month() -> tuple[date, date]:
