@@ -7,6 +7,7 @@ from statuspage.console import (
     maintenance_views,
     report_views,
     template_views,
+    token_views,
     views,
 )
 
@@ -53,4 +54,6 @@ urlpatterns = [
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("lookup/", lookup_views.lookup_view, name="lookup"),
     path("reports/", report_views.report_view, name="reports"),
+    path("tokens/", token_views.token_list, name="token_list"),
+    path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="token_revoke"),
 ]

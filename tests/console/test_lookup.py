@@ -233,14 +233,14 @@ def test_an_unknown_time_zone_falls_back_to_the_sites(viewer_client, history):
 def test_its_query_count_does_not_grow_with_history(
     viewer_client, history, django_assert_max_num_queries
 ):
-    # A fixed handful: the session and role (4), the form's choices (2), the journey (2), the
-    # dependencies (2), then one or two per kind of finding, and the session saved.
-    with django_assert_max_num_queries(20):
+    # A fixed handful: the session, role and second factor (5), the form's choices (2), the
+    # journey (2), the dependencies (2), then one or two per kind of finding, the session saved.
+    with django_assert_max_num_queries(21):
         look(viewer_client, at="2026-03-08T09:35")
     for day in range(2, 28):
         for at in (local(f"2026-02-{day:02}T10:00"), local(f"2026-02-{day:02}T10:05")):
             ProbeRollup.objects.create(
                 probe=history["probe"], vantage_point="shanghai", period="hour", start=at
             )
-    with django_assert_max_num_queries(22):  # with an incident: its components (2)
+    with django_assert_max_num_queries(23):  # with an incident: its components (2)
         look(viewer_client, at="2026-03-01T14:05")

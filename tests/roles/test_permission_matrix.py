@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from monitors.models import Probe
 from statuspage import actions
+from statuspage.api.tokens import issue_token
 from statuspage.api.v1 import api
 from statuspage.models import AuditEntry, Component, IncidentTemplate
 from statuspage.roles import ADMIN, RESPONDER, ROLES, VIEWER
@@ -49,6 +50,9 @@ CONSOLE = {
     "console:audit_log": ({"get": V}, None),
     "console:lookup": ({"get": V}, None),
     "console:reports": ({"get": V}, None),
+    "console:token_list": ({"get": A}, None),
+    "console:token_revoke": ({"post": A}, "token"),
+    "two_factor_setup": ({"get": V}, None),
     "probes:list": ({"get": V}, None),
     "probes:detail": ({"get": V}, "probe"),
     "subscriptions_console:subscribers": ({"get": V}, None),
@@ -158,6 +162,7 @@ def world(db, users):
         ).pk,
         "probe": Probe.objects.create(component=component, name="health", kind="http").pk,
         "component_ref": component.slug,
+        "token": issue_token(users[VIEWER], name="x")[0].pk,
     }
 
 
