@@ -83,6 +83,7 @@ def next_url(request: HttpRequest) -> str:
 
 
 class CodeForm(forms.Form):
+    label_suffix = ""
     code = forms.CharField(
         label="Code",
         max_length=20,
