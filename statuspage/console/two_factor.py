@@ -29,6 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from statuspage.actions import audit
 from statuspage.models import AuditEntry
+from statuspage.public.fallback import DATABASE_ERRORS, without_database
 from statuspage.roles import RESPOND
 
 RECOVERY_CODES = 10
@@ -65,11 +66,15 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path
-        if (
-            path.startswith(GUARDED_PATHS)
-            and not path.startswith(OPEN_PATHS)
-            and owes_second_factor(request.user)
-        ):
+        if path.startswith(GUARDED_PATHS) and not path.startswith(OPEN_PATHS):
+            try:
+                owes = owes_second_factor(request.user)
+            except DATABASE_ERRORS:
+                # The session cannot be read: the same 503 page as a view meeting the outage.
+                return without_database(request)
+        else:
+            owes = False
+        if owes:
             step = "two_factor_verify" if has_app(request.user) else "two_factor_setup"
             return redirect(f"{reverse(step)}?{urlencode({'next': path})}")
         return self.get_response(request)
