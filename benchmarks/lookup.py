@@ -166,7 +166,11 @@ def main() -> None:
     from statuspage.roles import VIEWER, set_role
 
     try:
-        if not (args.reuse and args.database_url):
+        if args.reuse and args.database_url:
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+        else:
             print(f"Filling the database ({connection.vendor}) ...", flush=True)
             started = time.monotonic()
             populate()
