@@ -87,6 +87,9 @@ API = {
     ("GET", "/components"): V,
     ("GET", "/components/{component_ref}"): V,
     ("PATCH", "/components/{component_ref}"): R,
+    ("GET", "/probes"): V,
+    ("GET", "/probes/{probe_id}"): V,
+    ("GET", "/probes/{probe_id}/results"): V,
     ("GET", "/reports/availability"): V,
 }
 
@@ -201,7 +204,7 @@ def test_api_operation_answers_each_role_as_the_table_says(
     world, token_as, client, method, path, least, who
 ):
     url = "/api/v1" + path.format(
-        **{f"{kind}_id": world[kind] for kind in ("incident", "maintenance")},
+        **{f"{kind}_id": world[kind] for kind in ("incident", "maintenance", "probe")},
         component_ref=world["component_ref"],
     )
     token = token_as(who)
