@@ -14,8 +14,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from monitors.models import AgentToken
-from statuspage.config_file import VANTAGE_POINT
+from monitors.models import VANTAGE_POINT, AgentToken
 
 TOKEN_MARK = "spa_"
 PREFIX_LENGTH = len(TOKEN_MARK) + 8

@@ -1,5 +1,7 @@
 """Probes: what to check, how often, from where, and when a failure counts."""
 
+import re
+
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -14,6 +16,8 @@ def default_vantage_points() -> list[str]:
 
 # No probe runs more often than this, whatever its interval says.
 MINIMUM_INTERVAL_SECONDS = 10
+# A vantage point's name (a queue name, a config key; the column holds 50 characters).
+VANTAGE_POINT = re.compile(r"^[a-z0-9][-a-z0-9_]{0,49}$")
 
 
 class Probe(models.Model):

@@ -15,18 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from yaml.nodes import MappingNode, Node
 
+from monitors.models import VANTAGE_POINT
 from statuspage.yaml_nodes import MISSING, Problem, Reader, line_of, named, null, set_if_given
 
 # A vantage point names a Celery queue (`probes.<name>`) and an agent token: at most 50 characters
 # (the column it is stored in).
-VANTAGE_POINT = re.compile(r"^[a-z0-9][-a-z0-9_]{0,49}$")
 MIN_INTERVAL_SECONDS = 10
 
 TOP_KEYS = {"groups", "components", "journeys", "channels"}

@@ -611,3 +611,17 @@ class Journey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StaffAccess(models.Model):
+    """No table: it only carries the console's permissions, which the roles (groups) in
+    `statuspage.roles` grant. Views check permissions, never group names."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("use_console", "Use the staff console: read everything, add internal notes"),
+            ("respond", "Open and update incidents, maintenance and component statuses"),
+            ("administer", "Change probes, tokens, subscribers, webhooks, channels and users"),
+        ]

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from statuspage import health, metrics
+from statuspage.console import two_factor
 from statuspage.login_throttle import (
     ThrottledAdminAuthenticationForm,
     ThrottledAuthenticationForm,
@@ -24,6 +25,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", two_factor.verify, name="two_factor_verify"),
+    path("console/two-factor/", two_factor.setup, name="two_factor_setup"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/", include("statuspage.console.urls")),
     path("console/probes/", include("monitors.urls")),

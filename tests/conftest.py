@@ -27,9 +27,14 @@ def no_stall_watch_from_web(settings):
 
 @pytest.fixture
 def staff(db):
-    return get_user_model().objects.create_user(
+    """An admin: the tests of what staff can do are not about roles (tests/roles/ are)."""
+    from statuspage.roles import ADMIN, set_role
+
+    user = get_user_model().objects.create_user(
         "alice", "alice@example.com", "pw-alice-123", is_staff=True
     )
+    set_role(user, ADMIN)
+    return user
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from statuspage import actions
+from statuspage.api.auth import RESPONDER_TOKEN
 from statuspage.api.errors import ERROR_RESPONSES
 from statuspage.api.lookups import component_or_404
 from statuspage.api.representations import component_out, components_with_details
@@ -27,7 +28,9 @@ def get_component(request: HttpRequest, component_ref: str):
     return component_out(component_or_404(component_ref))
 
 
-@router.patch("/{component_ref}", response={200: ComponentOut, **ERROR_RESPONSES})
+@router.patch(
+    "/{component_ref}", response={200: ComponentOut, **ERROR_RESPONSES}, auth=RESPONDER_TOKEN
+)
 def set_component_status(request: HttpRequest, component_ref: str, payload: ComponentStatusChange):
     """Set the status staff give the component by hand (by slug or id)."""
     component = actions.set_component_status(

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from statuspage import actions
+from statuspage.api.auth import RESPONDER_TOKEN
 from statuspage.api.errors import ERROR_RESPONSES, renamed_fields
 from statuspage.api.lookups import components_by_ref, find_component, get_by_id
 from statuspage.api.representations import incident_out, incidents_with_details, note_out
@@ -70,7 +71,7 @@ def get_incident(request: HttpRequest, incident_id: str):
     return incident_out(incident_or_404(incident_id))
 
 
-@router.post("", response={201: IncidentOut, **ERROR_RESPONSES})
+@router.post("", response={201: IncidentOut, **ERROR_RESPONSES}, auth=RESPONDER_TOKEN)
 def open_incident(request: HttpRequest, payload: IncidentCreate):
     """Open an incident with its first update."""
     with renamed_fields(INCIDENT_FIELDS):
@@ -90,7 +91,9 @@ def open_incident(request: HttpRequest, payload: IncidentCreate):
     return Status(201, detailed(incident))
 
 
-@router.patch("/{incident_id}", response={200: IncidentOut, **ERROR_RESPONSES})
+@router.patch(
+    "/{incident_id}", response={200: IncidentOut, **ERROR_RESPONSES}, auth=RESPONDER_TOKEN
+)
 def edit_incident(request: HttpRequest, incident_id: str, payload: IncidentEdit):
     """Change an incident's name, impact, visibility or components, without a timeline entry."""
     incident = incident_or_404(incident_id)
@@ -109,7 +112,9 @@ def edit_incident(request: HttpRequest, incident_id: str, payload: IncidentEdit)
     return detailed(incident)
 
 
-@router.post("/{incident_id}/updates", response={201: IncidentOut, **ERROR_RESPONSES})
+@router.post(
+    "/{incident_id}/updates", response={201: IncidentOut, **ERROR_RESPONSES}, auth=RESPONDER_TOKEN
+)
 def post_update(request: HttpRequest, incident_id: str, payload: IncidentUpdateCreate):
     """Post an update to the timeline, moving the incident to its status (any status: resolved
     resolves it, an open status reopens a resolved one)."""
@@ -129,7 +134,9 @@ def post_update(request: HttpRequest, incident_id: str, payload: IncidentUpdateC
     return Status(201, detailed(incident))
 
 
-@router.post("/{incident_id}/resolve", response={200: IncidentOut, **ERROR_RESPONSES})
+@router.post(
+    "/{incident_id}/resolve", response={200: IncidentOut, **ERROR_RESPONSES}, auth=RESPONDER_TOKEN
+)
 def resolve_incident(request: HttpRequest, incident_id: str, payload: Resolution):
     incident = incident_or_404(incident_id)
     actions.resolve_incident(
@@ -143,7 +150,11 @@ def resolve_incident(request: HttpRequest, incident_id: str, payload: Resolution
     return detailed(incident)
 
 
-@router.post("/{incident_id}/postmortem", response={200: IncidentOut, **ERROR_RESPONSES})
+@router.post(
+    "/{incident_id}/postmortem",
+    response={200: IncidentOut, **ERROR_RESPONSES},
+    auth=RESPONDER_TOKEN,
+)
 def write_postmortem(request: HttpRequest, incident_id: str, payload: Postmortem):
     """Save the postmortem of a resolved incident; publishing it moves it to postmortem."""
     incident = incident_or_404(incident_id)

@@ -14,6 +14,7 @@ from ninja import Router, Schema
 
 from monitors import alerts
 from monitors.models import FiringAlert
+from statuspage.api.auth import RESPONDER_TOKEN
 from statuspage.api.errors import ERROR_RESPONSES
 
 router = Router(tags=["integrations"])
@@ -42,7 +43,10 @@ def receive(source: str, incoming: list[alerts.IncomingAlert]) -> dict:
 
 
 @router.post(
-    "/alertmanager", response={200: AlertsReceived, **ERROR_RESPONSES}, openapi_extra=JSON_BODY
+    "/alertmanager",
+    response={200: AlertsReceived, **ERROR_RESPONSES},
+    openapi_extra=JSON_BODY,
+    auth=RESPONDER_TOKEN,
 )
 def alertmanager(request: HttpRequest):
     """Alertmanager's webhook (payload version 4). Point a receiver's `webhook_configs` here,
@@ -50,7 +54,12 @@ def alertmanager(request: HttpRequest):
     return receive(FiringAlert.Source.ALERTMANAGER, alerts.read_alertmanager(request.body))
 
 
-@router.post("/grafana", response={200: AlertsReceived, **ERROR_RESPONSES}, openapi_extra=JSON_BODY)
+@router.post(
+    "/grafana",
+    response={200: AlertsReceived, **ERROR_RESPONSES},
+    openapi_extra=JSON_BODY,
+    auth=RESPONDER_TOKEN,
+)
 def grafana(request: HttpRequest):
     """Grafana's alerting webhook contact point, with an `Authorization: Bearer` token."""
     return receive(FiringAlert.Source.GRAFANA, alerts.read_grafana(request.body))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from ninja import Query, Router, Status
 
 from statuspage import actions, recurrence
+from statuspage.api.auth import RESPONDER_TOKEN
 from statuspage.api.errors import ERROR_RESPONSES, renamed_fields
 from statuspage.api.lookups import components_by_ref, get_by_id
 from statuspage.api.representations import maintenance_out, maintenances_with_details, note_out
@@ -71,7 +72,7 @@ def get_maintenance(request: HttpRequest, maintenance_id: str):
     return maintenance_out(maintenance_or_404(maintenance_id))
 
 
-@router.post("", response={201: MaintenanceOut, **ERROR_RESPONSES})
+@router.post("", response={201: MaintenanceOut, **ERROR_RESPONSES}, auth=RESPONDER_TOKEN)
 def schedule_maintenance(request: HttpRequest, payload: MaintenanceCreate):
     """Announce a maintenance window."""
     schedule = actions.schedule_maintenance
@@ -101,7 +102,9 @@ def schedule_maintenance(request: HttpRequest, payload: MaintenanceCreate):
     return Status(201, detailed(maintenance))
 
 
-@router.patch("/{maintenance_id}", response={200: MaintenanceOut, **ERROR_RESPONSES})
+@router.patch(
+    "/{maintenance_id}", response={200: MaintenanceOut, **ERROR_RESPONSES}, auth=RESPONDER_TOKEN
+)
 def edit_maintenance(request: HttpRequest, maintenance_id: str, payload: MaintenanceEdit):
     """Change a scheduled or active maintenance: its window, texts, flags or components."""
     maintenance = maintenance_or_404(maintenance_id)
@@ -133,7 +136,11 @@ def transition(
     return detailed(maintenance)
 
 
-@router.post("/{maintenance_id}/start", response={200: MaintenanceOut, **ERROR_RESPONSES})
+@router.post(
+    "/{maintenance_id}/start",
+    response={200: MaintenanceOut, **ERROR_RESPONSES},
+    auth=RESPONDER_TOKEN,
+)
 def start_maintenance(
     request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None = None
 ):
@@ -141,7 +148,11 @@ def start_maintenance(
     return transition(request, maintenance_id, payload, MaintenanceStatus.IN_PROGRESS)
 
 
-@router.post("/{maintenance_id}/verify", response={200: MaintenanceOut, **ERROR_RESPONSES})
+@router.post(
+    "/{maintenance_id}/verify",
+    response={200: MaintenanceOut, **ERROR_RESPONSES},
+    auth=RESPONDER_TOKEN,
+)
 def verify_maintenance(
     request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None = None
 ):
@@ -149,21 +160,33 @@ def verify_maintenance(
     return transition(request, maintenance_id, payload, MaintenanceStatus.VERIFYING)
 
 
-@router.post("/{maintenance_id}/complete", response={200: MaintenanceOut, **ERROR_RESPONSES})
+@router.post(
+    "/{maintenance_id}/complete",
+    response={200: MaintenanceOut, **ERROR_RESPONSES},
+    auth=RESPONDER_TOKEN,
+)
 def complete_maintenance(
     request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None = None
 ):
     return transition(request, maintenance_id, payload, MaintenanceStatus.COMPLETED)
 
 
-@router.post("/{maintenance_id}/cancel", response={200: MaintenanceOut, **ERROR_RESPONSES})
+@router.post(
+    "/{maintenance_id}/cancel",
+    response={200: MaintenanceOut, **ERROR_RESPONSES},
+    auth=RESPONDER_TOKEN,
+)
 def cancel_maintenance(
     request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None = None
 ):
     return transition(request, maintenance_id, payload, MaintenanceStatus.CANCELLED)
 
 
-@router.post("/{maintenance_id}/cancel-series", response={200: MaintenanceOut, **ERROR_RESPONSES})
+@router.post(
+    "/{maintenance_id}/cancel-series",
+    response={200: MaintenanceOut, **ERROR_RESPONSES},
+    auth=RESPONDER_TOKEN,
+)
 def cancel_series(request: HttpRequest, maintenance_id: str):
     """Cancel the whole recurring series this occurrence belongs to: its windows not yet
     started are cancelled and no more are created. (`/cancel` cancels this one only.)"""

@@ -11,11 +11,10 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from monitors.models import Probe, ProbeResult, ProbeState
+from monitors.models import VANTAGE_POINT, Probe, ProbeResult, ProbeState
 from statuspage.api.errors import ERROR_RESPONSES
 from statuspage.api.lookups import get_by_id
 from statuspage.api.schemas import Moment
-from statuspage.config_file import VANTAGE_POINT
 
 router = Router(tags=["probes"])
 

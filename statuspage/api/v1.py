@@ -6,7 +6,7 @@ published and recomputed exactly as a change made in the console.
 
 from ninja import NinjaAPI
 
-from statuspage.api import components, incidents, integrations, maintenances, probes
+from statuspage.api import components, incidents, integrations, maintenances, probes, reports
 from statuspage.api.auth import BearerToken
 from statuspage.api.errors import install_error_handlers
 from statuspage.api.idempotency import idempotent_writes
@@ -37,3 +37,4 @@ api.add_router("/maintenances", maintenances.router)
 api.add_router("/components", components.router)
 api.add_router("/probes", probes.router)
 api.add_router("/integrations", integrations.router)
+api.add_router("/reports", reports.router)

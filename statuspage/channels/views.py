@@ -13,8 +13,9 @@ from statuspage.actions import audit
 from statuspage.channels.dispatch import send_test
 from statuspage.channels.forms import ChannelForm
 from statuspage.channels.models import StaffChannel
-from statuspage.console.decorators import staff_required
+from statuspage.console.decorators import requires, staff_required
 from statuspage.models import AuditEntry
+from statuspage.roles import ADMINISTER
 from statuspage.subscriptions.models import Delivery
 
 RECENT_DELIVERIES = 30
@@ -47,6 +48,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
+@requires(ADMINISTER)
 def channel_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     channel = get_object_or_404(StaffChannel, pk=pk) if pk else None
     if channel is not None and channel.from_config:
@@ -70,6 +72,7 @@ def channel_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @require_POST
 @staff_required
+@requires(ADMINISTER)
 def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(StaffChannel, pk=pk)
     with transaction.atomic():
@@ -83,6 +86,7 @@ def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required
+@requires(ADMINISTER)
 def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(StaffChannel, pk=pk, from_config=False)
     with transaction.atomic():

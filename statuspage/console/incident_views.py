@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from statuspage import actions
-from statuspage.console.decorators import staff_required
+from statuspage.console.decorators import requires, staff_required
 from statuspage.console.forms import (
     IncidentEditForm,
     IncidentOpenForm,
@@ -29,6 +29,7 @@ from statuspage.models import (
     Incident,
     IncidentTemplate,
 )
+from statuspage.roles import RESPOND
 
 VIA = AuditEntry.Via.CONSOLE
 PER_PAGE = 50
@@ -106,6 +107,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_safe
 def incident_new(request: HttpRequest) -> HttpResponse:
     initial: dict = {}
@@ -136,6 +138,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def incident_create(request: HttpRequest) -> HttpResponse:
     form = IncidentOpenForm(request.POST)
@@ -171,6 +174,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_incident(pk)
@@ -198,6 +202,7 @@ def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_incident(pk)
@@ -221,6 +226,7 @@ def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_safe
 def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_incident(pk)
@@ -229,6 +235,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def incident_save(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_incident(pk)
@@ -256,6 +263,7 @@ def incident_save(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def incident_postmortem(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_incident(pk)

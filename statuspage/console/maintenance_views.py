@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from statuspage import actions, recurrence
-from statuspage.console.decorators import staff_required
+from statuspage.console.decorators import requires, staff_required
 from statuspage.console.forms import (
     MaintenanceForm,
     MaintenanceStatusForm,
@@ -24,6 +24,7 @@ from statuspage.models import (
     Maintenance,
     MaintenanceStatus,
 )
+from statuspage.roles import RESPOND
 
 VIA = AuditEntry.Via.CONSOLE
 PER_PAGE = 50
@@ -97,12 +98,14 @@ def maintenance_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_safe
 def maintenance_new(request: HttpRequest) -> HttpResponse:
     return render(request, "console/maintenance_form.html", {"form": MaintenanceForm()})
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def maintenance_create(request: HttpRequest) -> HttpResponse:
     form = MaintenanceForm(request.POST)
@@ -156,6 +159,7 @@ def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_safe
 def maintenance_edit(request: HttpRequest, pk: int) -> HttpResponse:
     maintenance = get_maintenance(pk)
@@ -179,6 +183,7 @@ def maintenance_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def maintenance_save(request: HttpRequest, pk: int) -> HttpResponse:
     maintenance = get_maintenance(pk)
@@ -200,6 +205,7 @@ def maintenance_save(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def maintenance_status(request: HttpRequest, pk: int) -> HttpResponse:
     maintenance = get_maintenance(pk)

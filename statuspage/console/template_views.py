@@ -10,9 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from statuspage import actions
-from statuspage.console.decorators import staff_required
+from statuspage.console.decorators import requires, staff_required
 from statuspage.console.forms import IncidentTemplateForm, add_action_errors
 from statuspage.models import AuditEntry, IncidentTemplate
+from statuspage.roles import RESPOND
 
 VIA = AuditEntry.Via.CONSOLE
 FIELDS = ("name", "title", "title_alt", "body", "body_alt", "impact", "component_status")
@@ -26,6 +27,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_http_methods(["GET", "POST"])
 def template_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """GET shows the form (empty, or the template's); POST saves it."""
@@ -52,6 +54,7 @@ def template_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(IncidentTemplate, pk=pk)

@@ -3,8 +3,11 @@ from django.urls import path
 from statuspage.console import (
     audit_views,
     incident_views,
+    lookup_views,
     maintenance_views,
+    report_views,
     template_views,
+    token_views,
     views,
 )
 
@@ -54,4 +57,8 @@ urlpatterns = [
         name="maintenance_cancel_series",
     ),
     path("audit/", audit_views.audit_log, name="audit_log"),
+    path("lookup/", lookup_views.lookup_view, name="lookup"),
+    path("reports/", report_views.report_view, name="reports"),
+    path("tokens/", token_views.token_list, name="token_list"),
+    path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="token_revoke"),
 ]

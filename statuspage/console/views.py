@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from monitors import stall as monitoring
 from statuspage import actions
-from statuspage.console.decorators import staff_required
+from statuspage.console.decorators import requires, staff_required
 from statuspage.console.forms import ComponentStatusForm, add_action_errors
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
@@ -26,6 +26,7 @@ from statuspage.models import (
     Maintenance,
     MaintenanceStatus,
 )
+from statuspage.roles import RESPOND
 
 VIA = AuditEntry.Via.CONSOLE
 
@@ -82,6 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def component_status(request: HttpRequest, pk: int) -> HttpResponse:
     component = get_object_or_404(Component, pk=pk)

@@ -4,6 +4,7 @@ logs, webhooks."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -12,8 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from statuspage.console.decorators import staff_required
+from statuspage.console.decorators import requires, staff_required
 from statuspage.enqueue import enqueue
+from statuspage.roles import ADMINISTER
 from statuspage.subscriptions import outbox, sending
 from statuspage.subscriptions.forms import WebhookForm
 from statuspage.subscriptions.models import Delivery, Notification, Subscriber
@@ -50,6 +52,7 @@ def subscriber_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@requires(ADMINISTER)
 @require_POST
 def subscriber_remove(request: HttpRequest, pk: int) -> HttpResponse:
     subscriber = get_object_or_404(Subscriber, pk=pk)
@@ -107,6 +110,7 @@ def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@requires(ADMINISTER)
 @require_POST
 def notification_resend(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue the failed deliveries of a notification again."""
@@ -121,6 +125,8 @@ def notification_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def webhook_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and not request.user.has_perm(ADMINISTER):
+        raise PermissionDenied
     form = WebhookForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
@@ -145,6 +151,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@requires(ADMINISTER)
 @require_POST
 def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
     Subscriber.objects.filter(pk=pk, kind=Subscriber.Kind.WEBHOOK).update(
@@ -154,6 +161,7 @@ def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@requires(ADMINISTER)
 @require_POST
 def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a test delivery through the outbox and the sender; its log shows the result."""

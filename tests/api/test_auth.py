@@ -47,7 +47,7 @@ def test_it_forbids_a_user_who_is_not_staff(db):
     response = ApiClient(issue_token(clerk)[1]).get("/incidents")
     assert response.status_code == 403
     assert response.json() == {
-        "errors": [{"field": None, "message": "This token's user is not staff."}]
+        "errors": [{"field": None, "message": "This token's user is not staff with a role."}]
     }
 
 

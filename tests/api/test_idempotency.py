@@ -14,6 +14,7 @@ from django.utils import timezone
 from statuspage.api.idempotency import forget_expired
 from statuspage.api.tokens import issue_token
 from statuspage.models import IdempotencyKey, Incident, IncidentUpdate
+from statuspage.roles import RESPONDER, set_role
 from tests.api.conftest import ApiClient, field_errors
 
 INCIDENT = {"name": "Loans are slow", "body": "We are looking into it."}
@@ -67,6 +68,7 @@ def test_the_same_key_on_another_path_is_refused(api, components):
 
 def test_keys_belong_to_one_user(api, db):
     other = get_user_model().objects.create_user("bob", is_staff=True)
+    set_role(other, RESPONDER)
     bob = ApiClient(issue_token(other)[1])
     post(api, "/incidents", INCIDENT, "shared-name")
     response = post(bob, "/incidents", INCIDENT, "shared-name")

@@ -28,6 +28,7 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/probes/{probe_id}/results"),
     ("post", "/api/v1/integrations/alertmanager"),
     ("post", "/api/v1/integrations/grafana"),
+    ("get", "/api/v1/reports/availability"),
 }
 
 

@@ -51,8 +51,7 @@ def manage(database_url: str, *command: str) -> str:
 def test_postgresql_stopped_and_started_under_a_running_site(postgres, snapshot, tmp_path):
     url = postgres.url("statuspage")
     manage(url, "migrate", "--noinput", "-v", "0")
-    manage(url, "shell", "-c", "from django.contrib.auth.models import User; "
-           "User.objects.create_user('ops', is_staff=True)")  # fmt: skip
+    manage(url, "create_staff_user", "ops", "--role", "responder")
     token = manage(url, "create_api_token", "ops").split()[-1]
     site = LiveSite(tmp_path, DATABASE_URL=url, STATIC_SNAPSHOT_DIR=str(snapshot))
     bearer = {"Authorization": f"Bearer {token}"}

@@ -3,8 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from monitors.agent_tokens import issue_agent_token
-from monitors.models import Probe
-from statuspage.config_file import VANTAGE_POINT
+from monitors.models import VANTAGE_POINT, Probe
 
 
 class Command(BaseCommand):
