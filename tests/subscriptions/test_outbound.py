@@ -11,6 +11,7 @@ from django.test import Client
 
 from statuspage import actions
 from statuspage.models import AuditEntry, ComponentStatus
+from statuspage.roles import ADMIN, set_role
 from statuspage.subscriptions.models import Delivery, Subscriber
 from statuspage.subscriptions.outbound import check_webhook_url
 from tests.core.test_settings import manage
@@ -58,6 +59,7 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def staff_client(db) -> Client:
     user = get_user_model().objects.create_user("carol", password="pw-carol-123", is_staff=True)
+    set_role(user, ADMIN)  # webhooks are the admins'
     client = Client()
     client.force_login(user)
     return client
