@@ -141,6 +141,7 @@ def maintenance_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@requires(RESPOND)
 @require_POST
 def maintenance_cancel_series(request: HttpRequest, pk: int) -> HttpResponse:
     maintenance = get_maintenance(pk)

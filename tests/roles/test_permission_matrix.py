@@ -15,6 +15,7 @@ from monitors.models import Probe
 from statuspage import actions
 from statuspage.api.tokens import issue_token
 from statuspage.api.v1 import api
+from statuspage.channels.models import StaffChannel
 from statuspage.models import AuditEntry, Component, IncidentTemplate
 from statuspage.roles import ADMIN, RESPONDER, ROLES, VIEWER
 from statuspage.subscriptions.models import Notification, Subscriber
@@ -47,6 +48,7 @@ CONSOLE = {
     "console:maintenance_save": ({"post": R}, "maintenance"),
     "console:maintenance_status": ({"post": R}, "maintenance"),
     "console:maintenance_note": ({"post": V}, "maintenance"),
+    "console:maintenance_cancel_series": ({"post": R}, "maintenance"),
     "console:audit_log": ({"get": V}, None),
     "console:lookup": ({"get": V}, None),
     "console:reports": ({"get": V}, None),
@@ -55,6 +57,12 @@ CONSOLE = {
     "two_factor_setup": ({"get": V}, None),
     "probes:list": ({"get": V}, None),
     "probes:detail": ({"get": V}, "probe"),
+    "probes:alerts": ({"get": V}, None),
+    "channels:list": ({"get": V}, None),
+    "channels:new": ({"get": A, "post": A}, None),
+    "channels:edit": ({"get": A, "post": A}, "channel"),
+    "channels:test": ({"post": A}, "channel"),
+    "channels:delete": ({"post": A}, "channel"),
     "subscriptions_console:subscribers": ({"get": V}, None),
     "subscriptions_console:remove": ({"post": A}, "subscriber"),
     "subscriptions_console:notifications": ({"get": V}, None),
@@ -84,6 +92,7 @@ API = {
     ("POST", "/maintenances/{maintenance_id}/complete"): R,
     ("POST", "/maintenances/{maintenance_id}/cancel"): R,
     ("POST", "/maintenances/{maintenance_id}/notes"): V,
+    ("POST", "/maintenances/{maintenance_id}/cancel-series"): R,
     ("GET", "/components"): V,
     ("GET", "/components/{component_ref}"): V,
     ("PATCH", "/components/{component_ref}"): R,
@@ -91,6 +100,8 @@ API = {
     ("GET", "/probes/{probe_id}"): V,
     ("GET", "/probes/{probe_id}/results"): V,
     ("GET", "/reports/availability"): V,
+    ("POST", "/integrations/alertmanager"): R,
+    ("POST", "/integrations/grafana"): R,
 }
 
 WHO = [None, *ROLES]  # None: anonymous
@@ -166,6 +177,9 @@ def world(db, users):
         "probe": Probe.objects.create(component=component, name="health", kind="http").pk,
         "component_ref": component.slug,
         "token": issue_token(users[VIEWER], name="x")[0].pk,
+        "channel": StaffChannel.objects.create(
+            name="on call", kind="slack", url="https://hooks.example.com/on-call"
+        ).pk,
     }
 
 
