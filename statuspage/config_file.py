@@ -333,7 +333,7 @@ def read_channel(reader: Reader, node: Node, config: Config) -> None:
     else:
         problem = shape_problem(url)
         if problem:
-            reader.problem(url_node, f"{where}: the URL {problem}")
+            reader.problem(url_node, f"{where}: url: {problem}")
             return
     secret = ""
     if "secret_env" in values:

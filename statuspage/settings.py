@@ -344,8 +344,6 @@ NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 3600, minimum=1)
 NOTIFY_CLAIM_TIMEOUT = env_int("NOTIFY_CLAIM_TIMEOUT", 600, minimum=30)
 WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 5, minimum=1)
 WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 10, minimum=1)
-# Staff channels (statuspage.channels) may post to private addresses only when this is true.
-CHANNELS_ALLOW_PRIVATE_URLS = env_bool("CHANNELS_ALLOW_PRIVATE_URLS", False)
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
 # Webhooks reach public https addresses only (statuspage.subscriptions.outbound). Internal
 # ranges an operator opens on purpose, as CIDRs: "10.20.0.0/16,fd00:1::/64".

@@ -59,7 +59,7 @@ class ChannelForm(forms.ModelForm):
         elif url:
             reason = unsafe_reason(url)
             if reason:
-                self.add_error("url", f"This URL {reason}.")
+                self.add_error("url", reason)
         cleaned["url"] = url
         return cleaned
 

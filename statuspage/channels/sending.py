@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from statuspage.channels import platforms
-from statuspage.channels.guard import unsafe_reason
+from statuspage.subscriptions import outbound
 from statuspage.subscriptions.models import Delivery
 from statuspage.subscriptions.sending import mark_dropped, mark_failed, mark_sent, retry_later
 from statuspage.subscriptions.webhooks import TRANSIENT_STATUSES
@@ -44,23 +44,24 @@ def send_one(delivery: Delivery, now: datetime) -> tuple[bool, bool, str]:
         except OSError as error:
             return False, True, f"email: {type(error).__name__}: {error}"[:300]
         return True, False, ""
-    reason = unsafe_reason(channel.url)
-    if reason:
-        return False, False, f"the URL {reason}"
     request = platforms.build(channel.kind, channel.url, channel.secret, message, now)
     try:
-        response = requests.post(
-            request.url,
-            data=request.body,
-            headers=request.headers,
-            timeout=(settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_READ_TIMEOUT),
-            allow_redirects=False,
-        )
-    except requests.Timeout:
-        return False, True, "timed out"
-    except requests.ConnectionError as error:
-        return False, True, f"connection error: {type(error).__name__}"
+        # Connects only to addresses the webhook rules allow, checked at connection time.
+        with outbound.guarded_session() as session:
+            response = session.post(
+                request.url,
+                data=request.body,
+                headers=request.headers,
+                timeout=(settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_READ_TIMEOUT),
+                allow_redirects=False,
+            )
     except requests.RequestException as error:
+        if outbound.is_blocked(error):
+            return False, False, "the URL's host resolves to an address channels may not reach"
+        if isinstance(error, requests.Timeout):
+            return False, True, "timed out"
+        if isinstance(error, requests.ConnectionError):
+            return False, True, f"connection error: {type(error).__name__}"
         return False, False, f"request error: {error}"[:300]
     if not 200 <= response.status_code < 300:
         return False, response.status_code in TRANSIENT_STATUSES, f"HTTP {response.status_code}"

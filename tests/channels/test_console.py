@@ -14,7 +14,7 @@ DINGTALK = "https://93.184.215.14/robot/send?access_token=abc"
 
 @pytest.fixture
 def console(client, staff, settings):
-    settings.CHANNELS_ALLOW_PRIVATE_URLS = False
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
     client.force_login(staff)
     return client
 
@@ -65,9 +65,9 @@ def test_staff_add_a_channel_whose_secret_is_never_shown_again(console):
 
 
 def test_a_private_url_is_refused_with_the_reason(console):
-    response = console.post("/console/channels/new/", form(url="http://10.0.0.5/robot/send"))
+    response = console.post("/console/channels/new/", form(url="https://10.0.0.5/robot/send"))
     assert response.status_code == 200
-    assert b"resolves to a private or reserved address" in response.content
+    assert b"public internet addresses only" in response.content
     assert not StaffChannel.objects.exists()
 
 
