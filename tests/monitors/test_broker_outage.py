@@ -1,8 +1,8 @@
 """A probe worker survives its broker going away: a private redis-server, stopped for
 BROKER_OUTAGE_SECONDS (60 by default, as the outage that used to kill the worker) and started
 again on the same port, under a real Celery probe worker. Needs a database the worker can
-reach: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/sp_NAME (skipped on in-memory
-SQLite). Slow (over a minute): marked integration."""
+reach: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/sp_NAME (skipped on SQLite:
+it runs once, in the PostgreSQL stage). Slow (over a minute): marked integration."""
 
 from __future__ import annotations
 
@@ -40,9 +40,11 @@ PROBES = 20
 
 @pytest.fixture(autouse=True)
 def shared_database():
-    name = str(connection.settings_dict["NAME"])
-    if connection.vendor == "sqlite" and ("memory" in name or name == ":memory:"):
-        pytest.skip("the worker process needs a database file or server (set DATABASE_URL)")
+    if connection.vendor == "sqlite":
+        # Over a minute of real time about the broker, not the database: it runs once, in
+        # the PostgreSQL stage of .ci/run (SQLite's single writer also makes a run written
+        # just after the outage look late).
+        pytest.skip("runs once, on PostgreSQL: the broker outage does not depend on the database")
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
 
