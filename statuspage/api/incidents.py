@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
@@ -9,7 +10,6 @@ from statuspage import actions
 from statuspage.api.auth import RESPONDER_TOKEN
 from statuspage.api.errors import ERROR_RESPONSES, renamed_fields
 from statuspage.api.lookups import components_by_ref, find_component, get_by_id
-from statuspage.api.representations import incident_out, incidents_with_details, note_out
 from statuspage.api.schemas import (
     IncidentCreate,
     IncidentEdit,
@@ -21,7 +21,14 @@ from statuspage.api.schemas import (
     Postmortem,
     Resolution,
 )
-from statuspage.models import OPEN_INCIDENT_STATUSES, AuditEntry, Incident
+from statuspage.models import (
+    OPEN_INCIDENT_STATUSES,
+    AuditEntry,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    InternalNote,
+)
 
 router = Router(tags=["incidents"])
 
@@ -29,12 +36,20 @@ router = Router(tags=["incidents"])
 INCIDENT_FIELDS = {"title": "name", "title_alt": "name_alt"}
 
 
+def incidents_with_details() -> QuerySet[Incident]:
+    return Incident.objects.prefetch_related(
+        Prefetch("affected", IncidentComponent.objects.select_related("component")),
+        Prefetch("updates", IncidentUpdate.objects.select_related("author")),
+        Prefetch("notes", InternalNote.objects.select_related("author")),
+    )
+
+
 def incident_or_404(incident_id: str) -> Incident:
     return get_by_id(incidents_with_details(), incident_id, "incident")
 
 
-def detailed(incident: Incident) -> dict:
-    return incident_out(incidents_with_details().get(pk=incident.pk))
+def detailed(incident: Incident) -> Incident:
+    return incidents_with_details().get(pk=incident.pk)
 
 
 def component_statuses(refs_to_status: dict[str, str] | None):
@@ -60,15 +75,12 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentQuery]):
     if filters.component is not None:
         found = find_component(filters.component)
         incidents = incidents.filter(components=found) if found else incidents.none()
-    return [
-        incident_out(incident)
-        for incident in incidents[filters.offset : filters.offset + filters.limit]
-    ]
+    return incidents[filters.offset : filters.offset + filters.limit]
 
 
 @router.get("/{incident_id}", response={200: IncidentOut, **ERROR_RESPONSES})
 def get_incident(request: HttpRequest, incident_id: str):
-    return incident_out(incident_or_404(incident_id))
+    return incident_or_404(incident_id)
 
 
 @router.post("", response={201: IncidentOut, **ERROR_RESPONSES}, auth=RESPONDER_TOKEN)
@@ -177,4 +189,4 @@ def add_note(request: HttpRequest, incident_id: str, payload: NoteCreate):
     note = actions.add_note(
         incident=incident, body=payload.body, actor=request.auth, via=AuditEntry.Via.API
     )
-    return Status(201, note_out(note))
+    return Status(201, note)

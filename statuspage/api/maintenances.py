@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
@@ -11,7 +12,6 @@ from statuspage import actions, recurrence
 from statuspage.api.auth import RESPONDER_TOKEN
 from statuspage.api.errors import ERROR_RESPONSES, renamed_fields
 from statuspage.api.lookups import components_by_ref, get_by_id
-from statuspage.api.representations import maintenance_out, maintenances_with_details, note_out
 from statuspage.api.schemas import (
     MaintenanceCreate,
     MaintenanceEdit,
@@ -24,8 +24,10 @@ from statuspage.api.schemas import (
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     AuditEntry,
+    InternalNote,
     Maintenance,
     MaintenanceStatus,
+    MaintenanceUpdate,
 )
 
 router = Router(tags=["maintenances"])
@@ -40,12 +42,20 @@ MAINTENANCE_FIELDS = {
 API_TO_MODEL = {api_name: model_name for model_name, api_name in MAINTENANCE_FIELDS.items()}
 
 
+def maintenances_with_details() -> QuerySet[Maintenance]:
+    return Maintenance.objects.select_related("series").prefetch_related(
+        "components",
+        Prefetch("updates", MaintenanceUpdate.objects.select_related("author")),
+        Prefetch("notes", InternalNote.objects.select_related("author")),
+    )
+
+
 def maintenance_or_404(maintenance_id: str) -> Maintenance:
     return get_by_id(maintenances_with_details(), maintenance_id, "maintenance")
 
 
-def detailed(maintenance: Maintenance) -> dict:
-    return maintenance_out(maintenances_with_details().get(pk=maintenance.pk))
+def detailed(maintenance: Maintenance) -> Maintenance:
+    return maintenances_with_details().get(pk=maintenance.pk)
 
 
 @router.get("", response={200: list[MaintenanceOut], **ERROR_RESPONSES})
@@ -61,15 +71,12 @@ def list_maintenances(request: HttpRequest, filters: Query[MaintenanceQuery]):
         maintenances = maintenances.filter(status__in=ACTIVE_MAINTENANCE_STATUSES)
     elif status is not None:
         maintenances = maintenances.filter(status=status)
-    return [
-        maintenance_out(maintenance)
-        for maintenance in maintenances[filters.offset : filters.offset + filters.limit]
-    ]
+    return maintenances[filters.offset : filters.offset + filters.limit]
 
 
 @router.get("/{maintenance_id}", response={200: MaintenanceOut, **ERROR_RESPONSES})
 def get_maintenance(request: HttpRequest, maintenance_id: str):
-    return maintenance_out(maintenance_or_404(maintenance_id))
+    return maintenance_or_404(maintenance_id)
 
 
 @router.post("", response={201: MaintenanceOut, **ERROR_RESPONSES}, auth=RESPONDER_TOKEN)
@@ -121,7 +128,7 @@ def edit_maintenance(request: HttpRequest, maintenance_id: str, payload: Mainten
 
 def transition(
     request: HttpRequest, maintenance_id: str, payload: MaintenanceTransition | None, status: str
-) -> dict:
+) -> Maintenance:
     # The body is optional: `curl -X POST …/start` is enough.
     payload = payload or MaintenanceTransition()
     maintenance = maintenance_or_404(maintenance_id)
@@ -204,4 +211,4 @@ def add_note(request: HttpRequest, maintenance_id: str, payload: NoteCreate):
     note = actions.add_note(
         maintenance=maintenance, body=payload.body, actor=request.auth, via=AuditEntry.Via.API
     )
-    return Status(201, note_out(note))
+    return Status(201, note)

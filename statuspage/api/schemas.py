@@ -226,9 +226,25 @@ class ComponentStatusChange(RequestBody):
 
 
 # --- responses ----------------------------------------------------------------------------------
+# Read from the model rows: an endpoint returns the row and ninja fills the schema, reading each
+# field from the attribute of the same name unless `validation_alias` (a dotted path is followed)
+# or a `resolve_<field>` method says otherwise.
 
 
-class ComponentOut(Schema):
+def username(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+# Who wrote an update or a note (a user, or None for an automatic update): the username.
+Author = Annotated[str | None, BeforeValidator(username)]
+
+
+class Representation(Schema):
+    # Primary and foreign keys are numbers in the database and strings in the API.
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+
+class ComponentOut(Representation):
     id: str
     name: str
     name_alt: str
@@ -248,8 +264,12 @@ class ComponentOut(Schema):
     created_at: datetime
     updated_at: datetime
 
+    @staticmethod
+    def resolve_depends_on(component) -> list[str]:
+        return sorted(dependency.slug for dependency in component.depends_on.all())
 
-class ComponentBrief(Schema):
+
+class ComponentBrief(Representation):
     id: str
     name: str
     slug: str
@@ -257,7 +277,17 @@ class ComponentBrief(Schema):
 
 
 class AffectedComponent(ComponentBrief):
-    affected_status: ComponentStatus = Field(description="The status the incident puts it in.")
+    # Read from the incident's link to the component (`IncidentComponent`).
+    id: str = Field(validation_alias="component_id")
+    name: str = Field(validation_alias="component.name")
+    slug: str = Field(validation_alias="component.slug")
+    status: ComponentStatus = Field(
+        validation_alias="component.status",
+        description="The component's current effective status.",
+    )
+    affected_status: ComponentStatus = Field(
+        validation_alias="status", description="The status the incident puts it in."
+    )
 
 
 class StatusChange(Schema):
@@ -267,40 +297,44 @@ class StatusChange(Schema):
     new_status: str
 
 
-class IncidentUpdateOut(Schema):
+class IncidentUpdateOut(Representation):
     id: str
     incident_id: str
     status: IncidentStatus
     body: str
     body_alt: str
-    author: str | None
-    deliver_notifications: bool
+    author: Author
+    deliver_notifications: bool = Field(validation_alias="notify_subscribers")
     affected_components: list[StatusChange]
     display_at: datetime
     created_at: datetime
     updated_at: datetime
 
 
-class NoteOut(Schema):
+class NoteOut(Representation):
     id: str
     body: str
-    author: str | None
+    author: Author
     created_at: datetime
 
 
-class IncidentOut(Schema):
+class IncidentOut(Representation):
     id: str
-    name: str
-    name_alt: str
+    name: str = Field(validation_alias="title")
+    name_alt: str = Field(validation_alias="title_alt")
     status: IncidentStatus
     impact: Impact
     origin: str
     is_public: bool
     components: list[AffectedComponent]
-    incident_updates: list[IncidentUpdateOut] = Field(description="Newest first.")
-    internal_notes: list[NoteOut] = Field(description="Staff only: never published.")
-    postmortem_body: str
-    postmortem_body_alt: str
+    incident_updates: list[IncidentUpdateOut] = Field(
+        validation_alias="updates", description="Newest first."
+    )
+    internal_notes: list[NoteOut] = Field(
+        validation_alias="notes", description="Staff only: never published."
+    )
+    postmortem_body: str = Field(validation_alias="postmortem")
+    postmortem_body_alt: str = Field(validation_alias="postmortem_alt")
     postmortem_published_at: datetime | None
     started_at: datetime
     monitoring_at: datetime | None
@@ -308,35 +342,43 @@ class IncidentOut(Schema):
     created_at: datetime
     updated_at: datetime
 
+    @staticmethod
+    def resolve_components(incident) -> list:
+        return sorted(incident.affected.all(), key=lambda link: link.component.name)
 
-class MaintenanceUpdateOut(Schema):
+
+class MaintenanceUpdateOut(Representation):
     id: str
     maintenance_id: str
     status: MaintenanceStatus
     body: str
     body_alt: str
-    author: str | None
-    deliver_notifications: bool
+    author: Author
+    deliver_notifications: bool = Field(validation_alias="notify_subscribers")
     display_at: datetime
     created_at: datetime
 
 
-class MaintenanceOut(Schema):
+class MaintenanceOut(Representation):
     id: str
-    name: str
-    name_alt: str
+    name: str = Field(validation_alias="title")
+    name_alt: str = Field(validation_alias="title_alt")
     status: MaintenanceStatus
     impact: str
     description: str
     description_alt: str
-    scheduled_for: datetime
-    scheduled_until: datetime
+    scheduled_for: datetime = Field(validation_alias="starts_at")
+    scheduled_until: datetime = Field(validation_alias="ends_at")
     auto_start: bool
     auto_complete: bool
     is_public: bool
     components: list[ComponentBrief]
-    maintenance_updates: list[MaintenanceUpdateOut] = Field(description="Newest first.")
-    internal_notes: list[NoteOut] = Field(description="Staff only: never published.")
+    maintenance_updates: list[MaintenanceUpdateOut] = Field(
+        validation_alias="updates", description="Newest first."
+    )
+    internal_notes: list[NoteOut] = Field(
+        validation_alias="notes", description="Staff only: never published."
+    )
     started_at: datetime | None
     completed_at: datetime | None
     created_at: datetime
@@ -345,3 +387,7 @@ class MaintenanceOut(Schema):
         None, description="The series' RRULE, for an occurrence of a recurring maintenance."
     )
     series_id: str | None = None
+
+    @staticmethod
+    def resolve_recurrence(maintenance) -> str | None:
+        return maintenance.series.recurrence if maintenance.series_id else None
