@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from monitors.models import FiringAlert
-from statuspage.console.decorators import staff_required
+from statuspage.roles import staff_required
 
 RECENT_DAYS = 7
 SHOWN = 200

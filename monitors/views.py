@@ -17,7 +17,7 @@ from monitors import confirmation
 from monitors.models import Probe, ProbeResult, ProbeRollup, ProbeState, VantagePointProblem
 from monitors.rollups import daily_history
 from statuspage import status as rules
-from statuspage.console.decorators import staff_required
+from statuspage.roles import staff_required
 
 RECENT_RESULTS_PER_VANTAGE_POINT = 20
 CHART_HOURS = 48

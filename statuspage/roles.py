@@ -5,13 +5,22 @@
 - `admin` also changes probes, tokens, subscribers, webhooks, channels and users.
 
 Views and the token API check permissions (`USE_CONSOLE`, `RESPOND`, `ADMINISTER`), so a role is
-only ever a name for a set of them. In the admin site, viewers and responders may look, admins
-may change.
+only ever a name for a set of them: every staff page, the console's and those other apps add
+under /console/, goes under `@staff_required`, and a change under `@requires(RESPOND)` (or
+`ADMINISTER`) too. In the admin site, viewers and responders may look, admins may change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 USE_CONSOLE = "statuspage.use_console"
 RESPOND = "statuspage.respond"
@@ -91,3 +100,39 @@ def sync_role_groups(apps) -> None:
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set(role_codenames(role, Permission.objects.all()))
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous visitors go to the login page; logged-in users who are not staff with a role
+    (`statuspage.roles`) get a 403. Console pages are in LANGUAGE_CODE whatever the browser
+    asks for."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_staff or not request.user.has_perm(USE_CONSOLE):
+            raise PermissionDenied
+        # The console is written in the first language only: a browser asking for Chinese
+        # would otherwise get translated status labels inside English pages.
+        with translation.override(settings.LANGUAGE_CODE):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def requires(
+    permission: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A 403 unless the user has `permission` (`statuspage.roles.RESPOND`, `ADMINISTER`).
+    Goes under `@staff_required`, which has already sent anonymous visitors to log in."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.has_perm(permission):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -13,9 +13,8 @@ from statuspage.actions import audit
 from statuspage.channels.dispatch import send_test
 from statuspage.channels.forms import ChannelForm
 from statuspage.channels.models import StaffChannel
-from statuspage.console.decorators import requires, staff_required
 from statuspage.models import AuditEntry
-from statuspage.roles import ADMINISTER
+from statuspage.roles import ADMINISTER, requires, staff_required
 from statuspage.subscriptions.models import Delivery
 
 RECENT_DELIVERIES = 30

@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from statuspage.console.decorators import staff_required
 from statuspage.console.forms import AuditFilterForm
 from statuspage.models import AuditEntry, ComponentStatus
+from statuspage.roles import staff_required
 
 PER_PAGE = 50
 

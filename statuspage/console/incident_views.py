@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from statuspage import actions
-from statuspage.console.decorators import requires, staff_required
 from statuspage.console.forms import (
     IncidentEditForm,
     IncidentOpenForm,
@@ -29,7 +28,7 @@ from statuspage.models import (
     Incident,
     IncidentTemplate,
 )
-from statuspage.roles import RESPOND
+from statuspage.roles import RESPOND, requires, staff_required
 
 VIA = AuditEntry.Via.CONSOLE
 PER_PAGE = 50

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from statuspage import lookup
-from statuspage.console.decorators import staff_required
 from statuspage.models import Component, Journey
+from statuspage.roles import staff_required
 
 
 def zone_or_none(name: str) -> zoneinfo.ZoneInfo | None:

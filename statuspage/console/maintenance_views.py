@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from statuspage import actions, recurrence
-from statuspage.console.decorators import requires, staff_required
 from statuspage.console.forms import (
     MaintenanceForm,
     MaintenanceStatusForm,
@@ -24,7 +23,7 @@ from statuspage.models import (
     Maintenance,
     MaintenanceStatus,
 )
-from statuspage.roles import RESPOND
+from statuspage.roles import RESPOND, requires, staff_required
 
 VIA = AuditEntry.Via.CONSOLE
 PER_PAGE = 50

@@ -15,10 +15,10 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from statuspage import reports
-from statuspage.console.decorators import staff_required
 from statuspage.context_processors import site_name
 from statuspage.models import ComponentStatus
 from statuspage.public.summary import uses_second_language
+from statuspage.roles import staff_required
 
 DATE = forms.DateInput(attrs={"type": "date"})
 

@@ -10,10 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from statuspage import actions
-from statuspage.console.decorators import requires, staff_required
 from statuspage.console.forms import IncidentTemplateForm, add_action_errors
 from statuspage.models import AuditEntry, IncidentTemplate
-from statuspage.roles import RESPOND
+from statuspage.roles import RESPOND, requires, staff_required
 
 VIA = AuditEntry.Via.CONSOLE
 FIELDS = ("name", "title", "title_alt", "body", "body_alt", "impact", "component_status")

@@ -10,9 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from statuspage.actions import audit
 from statuspage.api.tokens import revoke_token
-from statuspage.console.decorators import requires, staff_required
 from statuspage.models import ApiToken, AuditEntry
-from statuspage.roles import ADMINISTER, role_of
+from statuspage.roles import ADMINISTER, requires, role_of, staff_required
 
 
 @staff_required

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from monitors import stall as monitoring
 from statuspage import actions
-from statuspage.console.decorators import requires, staff_required
 from statuspage.console.forms import ComponentStatusForm, add_action_errors
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
@@ -26,7 +25,7 @@ from statuspage.models import (
     Maintenance,
     MaintenanceStatus,
 )
-from statuspage.roles import RESPOND
+from statuspage.roles import RESPOND, requires, staff_required
 
 VIA = AuditEntry.Via.CONSOLE
 

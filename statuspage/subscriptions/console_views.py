@@ -13,9 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from statuspage.console.decorators import requires, staff_required
 from statuspage.enqueue import enqueue
-from statuspage.roles import ADMINISTER
+from statuspage.roles import ADMINISTER, requires, staff_required
 from statuspage.subscriptions import outbox, sending
 from statuspage.subscriptions.forms import WebhookForm
 from statuspage.subscriptions.models import Delivery, Notification, Subscriber
