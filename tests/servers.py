@@ -1,11 +1,13 @@
 """Real servers a test owns and may stop: a private Redis, a private PostgreSQL cluster, the
-site under gunicorn. Never the machine's shared servers, which other tests rely on."""
+site under gunicorn, Celery workers. Never the machine's shared servers, which other tests rely
+on."""
 
 from __future__ import annotations
 
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from contextlib import suppress
 from pathlib import Path
 
@@ -39,6 +42,29 @@ def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: f
             raise AssertionError(f"exited with {process.returncode}: {output}")
         time.sleep(0.05)
     raise AssertionError(f"nothing listens on port {port}")
+
+
+def wait_for(predicate, timeout: float = 30.0, what: str = ""):
+    """The first true value of `predicate()`, polled: for waiting on another process (a worker,
+    a server), never on a clock that the test could move."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"gave up after {timeout} s waiting for {what or predicate}")
+
+
+def stop_process(process: subprocess.Popen) -> str:
+    """Terminate a server started with its output piped (killed if it lingers); its output."""
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output.decode(errors="replace")
 
 
 def wait_until_closed(port: int, timeout: float = 20) -> None:
@@ -213,10 +239,64 @@ class LiveSite:
         return self.request("GET", path, **headers)
 
     def stop(self) -> str:
-        self.process.terminate()
+        return stop_process(self.process)
+
+
+class CeleryWorker:
+    """`celery -A statuspage worker` on the test database and `broker_url`, with the worker
+    options given (queues, pool, concurrency, log level). It runs in a process group of its own,
+    its pool's children included: `kill()` is a crash, `stop()` a shutdown."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        *options: str,
+        name: str | None = None,
+        log: Path | None = None,
+        **environment: str,
+    ) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+            "DATABASE_URL": test_database_url(),
+            "CELERY_BROKER_URL": broker_url,
+            **environment,
+        }
+        name = name or f"test-{uuid.uuid4().hex[:8]}"
+        argv = [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "-n", f"{name}@%h"]
+        # Its output goes to `log`, else to the test's (pytest shows it when the test fails).
+        output = open(log, "wb") if log is not None else None
         try:
-            output, _ = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            output, _ = self.process.communicate()
-        return output.decode(errors="replace")
+            self.process = subprocess.Popen(
+                [*argv, *options],
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+                start_new_session=True,
+            )
+        finally:
+            if output is not None:
+                output.close()  # the worker has its own copy
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def kill(self) -> None:
+        # The whole group, even when the main process is gone: its pool's children may not be.
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()

@@ -5,7 +5,6 @@ incident opens; ending the alert brings the recovery."""
 import shutil
 import subprocess
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +12,14 @@ import pytest
 
 from statuspage.api.tokens import issue_token
 from statuspage.models import Component, Incident, IncidentStatus
-from tests.servers import LiveSite, free_port, test_database_url, wait_for_port
+from tests.servers import (
+    LiveSite,
+    free_port,
+    stop_process,
+    test_database_url,
+    wait_for,
+    wait_for_port,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -66,23 +72,7 @@ class Alertmanager:
         subprocess.run(argv, check=True, capture_output=True, timeout=20)
 
     def stop(self) -> str:
-        self.process.terminate()
-        try:
-            output, _ = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            output, _ = self.process.communicate()
-        return output.decode(errors="replace")
-
-
-def eventually(check, what: str, timeout: float = 15) -> None:
-    # Waiting on two other processes (Alertmanager's flush, the site's answer): poll.
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting until {what}")
+        return stop_process(self.process)
 
 
 @pytest.fixture
@@ -103,16 +93,18 @@ def test_an_alertmanager_alert_opens_one_incident_and_its_end_recovers(
         manager = Alertmanager(directory, f"{site.base}/api/v1/integrations/alertmanager", token)
         labels = ("alertname=BureauDown", "component=credit-bureau", "severity=critical")
         manager.alert(*labels)
-        eventually(
+        wait_for(
             lambda: Component.objects.get(pk=bureau.pk).status == "major_outage",
+            15,
             "the bureau shows a major outage",
         )
         incident = Incident.objects.get()
         assert (incident.root_cause_id, incident.impact) == (bureau.pk, "critical")
 
         manager.alert(*labels, end=datetime.now(UTC) - timedelta(seconds=1))
-        eventually(
+        wait_for(
             lambda: Component.objects.get(pk=bureau.pk).status == "operational",
+            15,
             "the bureau is operational again",
         )
         incident.refresh_from_db()

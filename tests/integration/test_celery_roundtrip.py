@@ -5,7 +5,7 @@ from django.db import transaction
 
 from statuspage.models import AuditEntry
 from statuspage.tasks import ping
-from tests.integration.conftest import wait_for
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.integration
 

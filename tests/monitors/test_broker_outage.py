@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import redis
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -27,12 +21,12 @@ from monitors.models import Probe, ProbeResult
 from monitors.scheduler import dispatch_due
 from statuspage.celery import app
 from statuspage.models import Component
+from tests.servers import CeleryWorker, PrivateRedis, wait_for
 
-from .test_worker_integration import Target, database_url, wait_for
+from .test_worker_integration import Target
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 OUTAGE_SECONDS = float(os.environ.get("BROKER_OUTAGE_SECONDS", "60"))
 INTERVAL = 10
 PROBES = 20
@@ -49,50 +43,11 @@ def shared_database():
         pytest.skip("redis-server is not installed")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, which it may stop and start again on the same port
-    (no persistence: what was queued is lost with it, as in a real crash)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.directory = directory
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        wait_for(lambda: self.answers(client), 10, "redis-server to start")
-
-    @staticmethod
-    def answers(client) -> bool:
-        try:
-            return client.ping()
-        except redis.ConnectionError:
-            return False
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
 @pytest.fixture
 def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path)
-    server.start()
+    server = PrivateRedis(tmp_path).start()
     previous = app.conf.broker_url
-    app.conf.broker_url = server.url
+    app.conf.broker_url = server.url()
     app._pool = None
     yield server
     app.conf.broker_url = previous
@@ -139,26 +94,6 @@ class Dispatcher:
         self.thread.join(15)
 
 
-def start_worker(broker_url: str, queue: str, log_path: Path) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="statuspage.settings",
-        DATABASE_URL=database_url(),
-        CELERY_BROKER_URL=broker_url,
-    )
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "-Q", queue]
-            + ["-P", "threads", "-c", "4", "-n", f"{queue}-{uuid.uuid4().hex[:6]}@%h"]
-            + ["-l", "INFO"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 def test_a_probe_worker_survives_its_broker_stopping_and_resumes_without_stale_runs(
     private_redis, target, tmp_path
 ):
@@ -178,9 +113,14 @@ def test_a_probe_worker_survives_its_broker_stopping_and_resumes_without_stale_r
             vantage_points=["outage"],
         )
     log_path = tmp_path / "worker.log"
-    worker = start_worker(private_redis.url, "probes.outage", log_path)
+    worker = CeleryWorker(
+        private_redis.url(),
+        "-Q", "probes.outage", "-P", "threads", "-c", "4", "-l", "INFO",
+        name=f"probes.outage-{uuid.uuid4().hex[:6]}",
+        log=log_path,
+    )  # fmt: skip
     try:
-        with Dispatcher(private_redis.url):
+        with Dispatcher(private_redis.url()):
             wait_for(lambda: ProbeResult.objects.count() >= PROBES, 40, "runs")
 
             private_redis.stop()
@@ -205,10 +145,4 @@ def test_a_probe_worker_survives_its_broker_stopping_and_resumes_without_stale_r
         per_probe = (timezone.now() - restarted_at).total_seconds() / INTERVAL + 2
         assert after.count() <= PROBES * per_probe
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(5)
+        worker.stop()

@@ -2,12 +2,8 @@
 from the snapshot. Two ways a database goes: unreachable from the start (a closed port), and
 stopped while the server runs (PostgreSQL behind a TCP relay that the test shuts down)."""
 
-import os
 import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from contextlib import suppress
 from pathlib import Path
@@ -18,15 +14,9 @@ from django.db import connection
 from statuspage.public.caching import clear_public_cache
 from statuspage.public.snapshot import publish
 from tests.public import worlds
+from tests.servers import LiveSite, free_port
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Relay:
@@ -69,46 +59,11 @@ class Relay:
             s.close()
 
 
-def serve(tmp_path: Path, database_url: str, snapshot: Path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "STATIC_SNAPSHOT_DIR": str(snapshot),
-        "VAR_DIR": str(tmp_path / "var"),
-        "DJANGO_SETTINGS_MODULE": "statuspage.settings",
-        # Read the version on every request: with it remembered, a cached page would still be
-        # served from the cache for that moment after the database went (which is fine, but
-        # not what this test looks at).
-        "PUBLIC_VERSION_TTL_MS": "0",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "statuspage.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return process, f"http://127.0.0.1:{port}"
-        if process.poll() is not None:
-            raise AssertionError(process.stdout.read().decode())
-        time.sleep(0.1)
-    process.kill()
-    raise AssertionError("gunicorn did not start")
+def serve(tmp_path: Path, database_url: str, snapshot: Path) -> LiveSite:
+    # LiveSite reads the version on every request: with it remembered, a cached page would
+    # still be served from the cache for that moment after the database went (which is fine,
+    # but not what this test looks at).
+    return LiveSite(tmp_path, DATABASE_URL=database_url, STATIC_SNAPSHOT_DIR=str(snapshot))
 
 
 def fetch(url: str, language: str = "en"):
@@ -134,7 +89,8 @@ def worlds_now():
 
 def test_the_page_is_served_from_the_snapshot_when_the_database_is_unreachable(snapshot, tmp_path):
     url = f"postgres://postgres@127.0.0.1:{free_port()}/statuspage"
-    process, base = serve(tmp_path, url, snapshot)
+    site = serve(tmp_path, url, snapshot)
+    base = site.base
     try:
         status, headers, body = fetch(f"{base}/", "zh-CN")
         assert status == 200
@@ -144,8 +100,7 @@ def test_the_page_is_served_from_the_snapshot_when_the_database_is_unreachable(s
         assert status == 200
         assert body == (snapshot / "api/v2/summary.json").read_bytes()
     finally:
-        process.terminate()
-        process.wait(10)
+        site.stop()
 
 
 def test_the_page_falls_back_when_postgresql_stops_under_a_running_server(snapshot, tmp_path):
@@ -156,7 +111,8 @@ def test_the_page_falls_back_when_postgresql_stops_under_a_running_server(snapsh
     user = settings_dict["USER"]
     password = f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""
     url = f"postgres://{user}{password}@127.0.0.1:{relay.port}/{settings_dict['NAME']}"
-    process, base = serve(tmp_path, url, snapshot)
+    site = serve(tmp_path, url, snapshot)
+    base = site.base
     try:
         status, headers, body = fetch(f"{base}/api/v2/summary.json")
         assert status == 200
@@ -171,5 +127,4 @@ def test_the_page_falls_back_when_postgresql_stops_under_a_running_server(snapsh
         assert headers["X-Served-From"] == "snapshot"
     finally:
         relay.stop()
-        process.terminate()
-        process.wait(10)
+        site.stop()

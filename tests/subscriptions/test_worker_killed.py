@@ -5,16 +5,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import redis
-from django.db import connection
 from django.utils import timezone
 
 from statuspage import actions
@@ -22,58 +16,24 @@ from statuspage.celery import app
 from statuspage.models import AuditEntry, ComponentStatus, Event
 from statuspage.subscriptions import outbox, sending
 from statuspage.subscriptions.models import Delivery, Subscriber
+from tests.servers import CeleryWorker, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 BROKER = os.environ.get("SUBSCRIPTIONS_TEST_BROKER", "redis://127.0.0.1:6379/7")
-ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 120
 
 
-def database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return (
-        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-
-
-def start_worker(name: str, smtp_port: int) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="statuspage.settings",
-        DATABASE_URL=database_url(),
-        CELERY_BROKER_URL=BROKER,
+def start_worker(name: str, smtp_port: int) -> CeleryWorker:
+    return CeleryWorker(
+        BROKER,
+        "-c", "1", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
+        name=name,
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_port),
         NOTIFY_BATCH_SIZE="25",
         NOTIFY_PARALLEL_SENDERS="1",
-    )
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "statuspage",
-            "worker",
-            "-c",
-            "1",
-            "-n",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group, killed as a whole
-    )
+    )  # fmt: skip
 
 
 def enqueue_senders() -> None:
@@ -81,15 +41,6 @@ def enqueue_senders() -> None:
         app.send_task(
             "statuspage.subscriptions.tasks.send_deliveries", args=["email"], connection=conn
         )
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    # Waiting on another process, not on the clock: poll until it has done its part.
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_a_killed_worker_loses_nothing_and_repeats_at_most_the_one_in_flight(
@@ -127,11 +78,8 @@ def test_a_killed_worker_loses_nothing_and_repeats_at_most_the_one_in_flight(
     try:
         enqueue_senders()
         wait_for(lambda: len(smtp.handler.messages) >= 40, 60, "the first worker to send")
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(10)
     finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
+        first.kill()
     assert Delivery.objects.filter(status="sending").exists(), "killed outside a batch"
     assert Delivery.objects.exclude(status="sent").exists()
 
@@ -146,8 +94,7 @@ def test_a_killed_worker_loses_nothing_and_repeats_at_most_the_one_in_flight(
             lambda: not Delivery.objects.exclude(status="sent").exists(), 60, "the second worker"
         )
     finally:
-        os.killpg(second.pid, signal.SIGKILL)
-        second.wait(10)
+        second.kill()
 
     received = collections.Counter(m["To"] for m in smtp.handler.messages)
     expected = set(Subscriber.objects.values_list("email", flat=True))
