@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop
 
 from monitors.models import Probe, ProbeResult, ProbeRollup, VantagePointProblem
 from statuspage import status as rules
+from statuspage.languages import pick, uses_second_language
 from statuspage.models import (
     Component,
     ComponentStatus,
@@ -27,7 +28,6 @@ from statuspage.models import (
     Maintenance,
     MaintenanceStatus,
 )
-from statuspage.public.summary import pick, uses_second_language
 
 # A borrower's "at 14:05" is approximate: a moment is looked at with this margin either side.
 MOMENT_MARGIN = timedelta(minutes=15)

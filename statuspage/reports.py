@@ -17,9 +17,9 @@ from datetime import date, datetime, timedelta
 from django.db.models import Q
 
 from statuspage import status as rules
+from statuspage.languages import pick
 from statuspage.models import Component, ComponentDay, IncidentComponent
 from statuspage.public import uptime
-from statuspage.public.summary import pick, tracked_since
 
 # The longest range one report covers (a year and a day, for leap years).
 MAX_DAYS = 366
@@ -194,7 +194,7 @@ def availability(first: date, last: date, now: datetime, use_alt: bool) -> list[
             first,
             last,
             now,
-            tracked_since(component),
+            uptime.tracked_since(component),
             component.status,
             component.status_since,
         )

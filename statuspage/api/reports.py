@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema
 
 from statuspage import reports
 from statuspage.api.errors import ERROR_RESPONSES
-from statuspage.public.summary import uses_second_language
+from statuspage.languages import uses_second_language
 
 router = Router(tags=["reports"])
 

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET
 
 from statuspage import reports
 from statuspage.context_processors import site_name
+from statuspage.languages import uses_second_language
 from statuspage.models import ComponentStatus
-from statuspage.public.summary import uses_second_language
 from statuspage.roles import staff_required
 
 DATE = forms.DateInput(attrs={"type": "date"})

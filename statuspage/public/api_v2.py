@@ -112,10 +112,6 @@ def status_object(story: rules.PageStory) -> dict:
 # --- components ---------------------------------------------------------------------------------
 
 
-def public_components() -> list[Component]:
-    return list(Component.objects.public().order_by("group__position", "position"))
-
-
 def component_object(component: Component) -> dict:
     return {
         "id": str(component.pk),
@@ -284,7 +280,7 @@ def maintenance_object(maintenance: Maintenance) -> dict:
 
 def summary_document() -> dict:
     """The body of summary.json (also used by the static snapshot and the page's refresher)."""
-    components = public_components()
+    components = list(queries.public_components())
     incidents = list(incident_queryset().filter(status__in=OPEN_INCIDENT_STATUSES))
     internal = internal_component_ids()
     maintenances = list(
@@ -342,7 +338,10 @@ def status(request: HttpRequest) -> JsonResponse:
 @public_cache(cors=True)
 def components(request: HttpRequest) -> JsonResponse:
     return api_response(
-        {"page": page_object(site_state()), "components": component_list(public_components())}
+        {
+            "page": page_object(site_state()),
+            "components": component_list(list(queries.public_components())),
+        }
     )
 
 

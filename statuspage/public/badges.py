@@ -19,10 +19,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from statuspage import status as rules
+from statuspage.languages import pick, uses_second_language
 from statuspage.models import Component
 from statuspage.public.caching import public_cache
 from statuspage.public.queries import page_story
-from statuspage.public.summary import STATUS_WORDS, pick, uses_second_language
+from statuspage.public.view_models import STATUS_WORDS
 from statuspage.public.views import BANNER_TEXT
 from statuspage.text import clean_line
 

@@ -1,5 +1,5 @@
 """What the incident, maintenance, component and history pages show, each in a fixed number
-of queries; the front page and the view objects shared with it are in `summary`."""
+of queries; the front page is `front_page`, the view models they share `view_models`."""
 
 from __future__ import annotations
 
@@ -9,21 +9,18 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
+from statuspage.languages import pick, uses_second_language
 from statuspage.models import Component, Incident, IncidentComponent, Maintenance, MaintenanceUpdate
-from statuspage.public import uptime
-from statuspage.public.summary import (
+from statuspage.public import queries, uptime
+from statuspage.public.component_charts import with_charts
+from statuspage.public.view_models import (
     ComponentView,
     IncidentView,
     MaintenanceView,
-    attach_charts,
     component_view,
-    day_rows,
-    incident_days,
     incident_view,
     maintenance_view,
-    pick,
     update_views,
-    uses_second_language,
 )
 
 MONTHS_PER_HISTORY_PAGE = 3
@@ -47,9 +44,8 @@ def load_incident(incident: Incident) -> IncidentView:
         .order_by("component__group__position", "component__position", "component__name")
         .values_list("component__name", "component__name_alt")
     ]
-    view = incident_view(incident, names, use_alt)
-    view.updates = update_views(incident.updates.order_by("-display_at", "-id"), use_alt)
-    return view
+    updates = update_views(incident.updates.order_by("-display_at", "-id"), use_alt)
+    return incident_view(incident, names, use_alt, updates)
 
 
 def load_maintenance(maintenance: Maintenance) -> MaintenanceView:
@@ -61,17 +57,11 @@ def load_maintenance(maintenance: Maintenance) -> MaintenanceView:
             "name", "name_alt"
         )
     ]
-    view = maintenance_view(maintenance, names, use_alt)
-    view.updates = [
-        u
-        for u in update_views(
-            MaintenanceUpdate.objects.filter(maintenance=maintenance).order_by(
-                "-display_at", "-id"
-            ),
-            use_alt,
-        )
-    ]
-    return view
+    updates = update_views(
+        MaintenanceUpdate.objects.filter(maintenance=maintenance).order_by("-display_at", "-id"),
+        use_alt,
+    )
+    return maintenance_view(maintenance, names, use_alt, updates)
 
 
 @dataclass
@@ -88,7 +78,7 @@ def load_component(component: Component, now: datetime | None = None) -> Compone
     use_alt = uses_second_language()
     today = timezone.localtime(now).date()
     year_start = today - timedelta(days=364)
-    rows = day_rows([component.pk], year_start).get(component.pk, {})
+    rows = queries.day_rows([component.pk], year_start).get(component.pk, {})
     incidents = list(
         Incident.objects.public()
         .filter(affected__component=component)
@@ -97,10 +87,11 @@ def load_component(component: Component, now: datetime | None = None) -> Compone
     links = [
         (component.pk, i.pk, i.title, i.title_alt, i.started_at, i.resolved_at) for i in incidents
     ]
-    by_day = incident_days(links, now, use_alt).get(component.pk)
-    view = component_view(component, rows, by_day, now, use_alt)
+    by_day = uptime.incident_days(links, now, use_alt).get(component.pk)
     year = component_view(component, rows, by_day, now, use_alt, days=365)
-    attach_charts({component.pk: view}, now)
+    view = with_charts({component.pk: component_view(component, rows, by_day, now, use_alt)}, now)[
+        component.pk
+    ]
     group = component.group
     return ComponentPage(
         component=view,

@@ -27,6 +27,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from statuspage.context_processors import site_name
+from statuspage.languages import pick, uses_second_language
 from statuspage.markdown import render_markdown
 from statuspage.models import (
     Component,
@@ -40,7 +41,6 @@ from statuspage.models import (
     MaintenanceUpdate,
 )
 from statuspage.public.caching import public_cache
-from statuspage.public.summary import pick, uses_second_language
 from statuspage.text import clean_text
 from statuspage.times import moment as moment_text
 

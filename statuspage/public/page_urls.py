@@ -2,7 +2,7 @@ from django.urls import path
 
 from statuspage.public import views
 from statuspage.public.caching import public_cache
-from statuspage.public.summary import CHART_PERIODS
+from statuspage.public.component_charts import CHART_PERIODS
 
 app_name = "public"
 

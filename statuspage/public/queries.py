@@ -4,9 +4,46 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
+
+from django.db.models import QuerySet
 
 from statuspage import status as rules
-from statuspage.models import OPEN_INCIDENT_STATUSES, Component, Incident, IncidentComponent
+from statuspage.models import (
+    OPEN_INCIDENT_STATUSES,
+    Component,
+    ComponentDay,
+    Incident,
+    IncidentComponent,
+)
+from statuspage.public import uptime
+
+
+def public_components() -> QuerySet[Component]:
+    """Public components in display order: by group, then by position within the group."""
+    return Component.objects.public().order_by(
+        "group__position", "group__name", "group_id", "position", "name"
+    )
+
+
+def day_rows(component_ids, first_day: date) -> dict[int, dict[date, uptime.DayTotals]]:
+    """The daily rollups since `first_day` of public components, all of them when
+    `component_ids` is None (one query)."""
+    rows: dict[int, dict[date, uptime.DayTotals]] = defaultdict(dict)
+    values = ComponentDay.objects.filter(day__gte=first_day, component__is_public=True)
+    if component_ids is not None:
+        values = values.filter(component_id__in=component_ids)
+    for cid, day, worst, degraded, partial, major, maint in values.values_list(
+        "component_id",
+        "day",
+        "worst_status",
+        "degraded_seconds",
+        "partial_seconds",
+        "major_seconds",
+        "maintenance_seconds",
+    ):
+        rows[cid][day] = uptime.DayTotals(worst, degraded, partial, major, maint)
+    return rows
 
 
 def incident_facts(incidents: Iterable[Incident]) -> list[rules.OpenIncidentFacts]:

@@ -1,7 +1,8 @@
 """Uptime from the daily rollups: the 90-day bar (one segment per day) and uptime percentages.
 
-Plain functions over plain data: `statuspage.public.summary` reads the `ComponentDay` rows and
-hands them here with the component's current status, so nothing here touches the database.
+Plain functions over plain data: `statuspage.public.queries.day_rows` reads the `ComponentDay`
+rows and the loaders (`front_page`, `detail_pages`) hand them here with the component's current
+status, so nothing here touches the database.
 
 How a day counts is `statuspage.status.DOWNTIME_WEIGHT`, as Statuspage counts it: a major
 outage is downtime, a partial outage is 30 % downtime, degraded performance and announced
@@ -11,6 +12,7 @@ of the percentage rather than counted as up.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -19,6 +21,7 @@ from functools import lru_cache
 from django.utils import timezone
 
 from statuspage import status as rules
+from statuspage.languages import pick
 
 # A day whose weighted downtime reaches this is painted in the darker shade of its colour.
 LONG_DOWNTIME_SECONDS = 3600
@@ -105,6 +108,27 @@ def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     start = datetime(day.year, day.month, day.day, tzinfo=tz)
     following = day + timedelta(days=1)
     return start, datetime(following.year, following.month, following.day, tzinfo=tz)
+
+
+def tracked_since(component) -> date:
+    """The first day of a component's bar with data: its start date, or the day it was added."""
+    if component.start_date:
+        return component.start_date
+    return timezone.localtime(component.created_at).date()
+
+
+def incident_days(links, now: datetime, use_alt: bool) -> dict[int, dict[date, list[IncidentRef]]]:
+    """Per component, the incidents touching each day, from `(component id, incident id,
+    title, title_alt, started_at, resolved_at)` rows."""
+    by_component: dict[int, dict[date, list[IncidentRef]]] = defaultdict(lambda: defaultdict(list))
+    for cid, incident_id, title, title_alt, started, resolved in links:
+        ref = IncidentRef(incident_id, pick(title, title_alt, use_alt))
+        day = timezone.localtime(started).date()
+        last = timezone.localtime(resolved or now).date()
+        while day <= last:
+            by_component[cid][day].append(ref)
+            day += timedelta(days=1)
+    return by_component
 
 
 def add_ongoing(

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language
 
 from statuspage.models import Component, Incident, Maintenance
-from statuspage.public import detail_pages, summary
+from statuspage.public import component_charts, detail_pages, front_page
+from statuspage.public.view_models import STATUS_WORDS
 
 
 def page_context(**extra) -> dict:
@@ -40,14 +41,14 @@ BANNER_TEXT = {
 def refresh_labels() -> dict:
     """The words the refresh script needs, in the page's language."""
     return {
-        "statuses": {status: str(word) for status, word in summary.STATUS_WORDS.items()},
+        "statuses": {status: str(word) for status, word in STATUS_WORDS.items()},
         "indicators": {indicator: str(text) for indicator, text in BANNER_TEXT.items()},
     }
 
 
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    page = summary.load_page()
+    page = front_page.load_page()
     return render(
         request, "public/index.html", page_context(page=page, refresh_labels=refresh_labels())
     )
@@ -86,7 +87,7 @@ def component_chart(request: HttpRequest, slug: str, label: str) -> HttpResponse
     """One response-time chart of a component, as an SVG file: the front page shows it with
     `<img loading="lazy">` rather than inline, so that closed charts cost the page nothing."""
     component = get_object_or_404(Component.objects.public(), slug=slug)
-    chart = summary.load_chart(component, label)
+    chart = component_charts.load_chart(component, label)
     if chart is None:
         raise Http404("This component has no probes")
     return HttpResponse(chart.svg, content_type="image/svg+xml; charset=utf-8")

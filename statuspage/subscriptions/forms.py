@@ -2,18 +2,15 @@ from django import forms
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
+from statuspage.languages import pick, uses_second_language
 from statuspage.models import Component
-from statuspage.public.summary import pick, uses_second_language
+from statuspage.public import queries
 from statuspage.subscriptions.models import Language
 from statuspage.subscriptions.outbound import check_webhook_url
 
 
 def public_components():
-    return (
-        Component.objects.public()
-        .select_related("group")
-        .order_by("group__position", "group__name", "position", "name")
-    )
+    return queries.public_components().select_related("group")
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -42,3 +42,11 @@ def iso_date(value: str):
 @register.filter
 def abs_value(value):
     return abs(value) if isinstance(value, int | float) else value
+
+
+@register.filter
+def uptime_bar(segments):
+    """The `<li>` items of an uptime bar (`statuspage.public.uptime_bars`)."""
+    from statuspage.public.uptime_bars import bar_items
+
+    return bar_items(segments)

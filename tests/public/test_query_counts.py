@@ -19,11 +19,11 @@ from statuspage.models import (
     Journey,
     Maintenance,
 )
-from statuspage.public import summary
+from statuspage.public import front_page
 from tests.public.pages import open_incident, platform
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
-PAGE_QUERIES = 13  # see summary.load_page
+PAGE_QUERIES = 13  # see front_page.load_page
 
 
 def world(components: int, history_days: int) -> list[str]:
@@ -92,7 +92,7 @@ def test_the_front_page_loads_in_a_fixed_number_of_queries(
     with time_machine.travel(NOW, tick=False):
         world(components, history_days)
         with django_assert_num_queries(PAGE_QUERIES):
-            page = summary.load_page()
+            page = front_page.load_page()
     assert len(page.components) == components
     assert all(len(c.charts) == 2 for c in page.components)
 
