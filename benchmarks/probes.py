@@ -410,7 +410,8 @@ def bench_detection(target: Target, trials: int) -> None:
 def seed_rollups(probes, now) -> None:
     from monitors.latency import LATENCY_BUCKETS_MS
     from monitors.models import ProbeRollup
-    from monitors.rollups import day_start, hour_start
+    from monitors.rollups import hour_start
+    from statuspage.times import day_start
 
     rows = []
     rng = random.Random(1)

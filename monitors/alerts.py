@@ -26,9 +26,10 @@ from django.core.exceptions import ValidationError
 from monitors.alert_rules import MappingRule, Matcher, map_alert
 from monitors.automatic import reconcile_automatic_incidents
 from monitors.models import FiringAlert
-from monitors.results import clip, refresh_auto_statuses
+from monitors.results import refresh_auto_statuses
 from statuspage.changes import public_change
 from statuspage.models import Component
+from statuspage.text import clip
 
 MAX_ALERTS = 1000
 MAX_BODY_BYTES = 2 * 1024 * 1024

@@ -34,6 +34,7 @@ from functools import lru_cache
 from monitors.checks.base import Outcome, duration_text_seconds, format_duration
 from monitors.confirmation import DEFAULT_SEVERITY
 from statuspage.status import DEGRADED, MAJOR, OPERATIONAL, PARTIAL, SEVERITY
+from statuspage.text import truncate
 
 OPERATORS = ("==", "!=", "<=", ">=", ">", "<")
 NUMERIC_OPERATORS = {"<=", ">=", ">", "<"}
@@ -479,4 +480,4 @@ def _describe_seen(condition: Condition, left, right, outcome: Outcome) -> str:
         else:
             sides.append(str(value))
     seen = " vs ".join(sides)
-    return seen if len(seen) <= SEEN_LIMIT else seen[: SEEN_LIMIT - 1] + "…"
+    return truncate(seen, SEEN_LIMIT)

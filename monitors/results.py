@@ -21,7 +21,7 @@ from monitors.rollups import add_to_rollups
 from statuspage import status as rules
 from statuspage.changes import public_change
 from statuspage.models import Component, Incident, Origin
-from statuspage.text import clean_text
+from statuspage.text import clip
 from statuspage.times import moment
 
 try:
@@ -30,13 +30,6 @@ except ImportError:  # notifications not installed yet: the console still shows 
     alert_staff = None
 
 log = logging.getLogger(__name__)
-
-
-def clip(text, length: int) -> str:
-    """Upstream text (a response body, an error) as stored: without control characters, which
-    no feed, snapshot or PostgreSQL text column can carry, and at most `length` characters."""
-    text = clean_text("" if text is None else str(text))
-    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 @dataclass(frozen=True)

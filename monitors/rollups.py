@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from monitors.latency import (
     LATENCY_BUCKETS_MS,
@@ -24,17 +23,12 @@ from monitors.latency import (
 )
 from monitors.models import ProbeResult, ProbeRollup
 from statuspage import status as rules
+from statuspage import times
 from statuspage.models import Component, ComponentDay
 
 
 def hour_start(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def day_start(moment: datetime) -> datetime:
-    """Midnight of the moment's day in TIME_ZONE (the day the public page shows)."""
-    local = timezone.localtime(moment)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def add_to_rollups(
@@ -64,7 +58,7 @@ def add_to_rollups(
     values = []
     for period, start in (
         (ProbeRollup.Period.HOUR, hour_start(checked_at)),
-        (ProbeRollup.Period.DAY, day_start(checked_at)),
+        (ProbeRollup.Period.DAY, times.day_start(checked_at)),
     ):
         values += [probe_id, vantage_point, period, start_field.get_db_prep_save(start, connection)]
         values += counts
@@ -163,15 +157,15 @@ class DayHistory:
 def daily_history(probe_ids: Iterable[int], days: int, now: datetime) -> list[DayHistory]:
     """The last `days` days (oldest first) of the given probes, summed over vantage points.
     Reads only daily rollups: one indexed range per probe, whatever the raw results hold."""
-    first = day_start(now) - timedelta(days=days - 1)
+    first = times.day_start(now) - timedelta(days=days - 1)
     rows: dict[date, list[ProbeRollup]] = {}
     for rollup in ProbeRollup.objects.filter(
         probe_id__in=list(probe_ids), period=ProbeRollup.Period.DAY, start__gte=first
     ):
-        rows.setdefault(timezone.localtime(rollup.start).date(), []).append(rollup)
+        rows.setdefault(times.local_day(rollup.start), []).append(rollup)
     history = []
     for offset in range(days):
-        day = (timezone.localtime(first) + timedelta(days=offset, hours=2)).date()
+        day = times.local_day(first) + timedelta(days=offset)
         group = rows.get(day, [])
         histogram = merge_histograms(r.histogram for r in group)
         maxima = [r.latency_max_ms for r in group if r.latency_max_ms is not None]
@@ -220,7 +214,7 @@ def component_uptime(component: Component, days: int, now: datetime) -> Uptime:
     """Uptime over the last `days` days (today included) from the daily component rollups,
     plus the time spent so far in the current status, which no rollup holds yet. Downtime
     counts as on the public page (`statuspage.status.DOWNTIME_WEIGHT`)."""
-    first_day = day_start(now) - timedelta(days=days - 1)
+    first_day = times.day_start(now) - timedelta(days=days - 1)
     period = (now - first_day).total_seconds()
     down = 0.0
     maintenance = 0.0

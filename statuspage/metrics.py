@@ -60,10 +60,10 @@ from monitors.models import (
     ProbeRollup,
     ProbeState,
 )
-from monitors.rollups import day_start
 from statuspage import status as rules
 from statuspage.models import OPEN_INCIDENT_STATUSES, Component, Impact, Incident, Origin
 from statuspage.subscriptions.models import Delivery
+from statuspage.times import day_start
 
 STATUS_CODE = {
     rules.OPERATIONAL: 0,

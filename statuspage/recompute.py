@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import F
-from django.utils import timezone
 
 from statuspage import status as rules
+from statuspage import times
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -121,14 +121,6 @@ def store_statuses(now: datetime) -> tuple[list[StatusChange], bool]:
     return changes, touched
 
 
-def local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
-    local = timezone.localtime(moment)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    # Add a day through the calendar, not 86400 s, so that DST days keep their length.
-    end = (start + timedelta(days=1, hours=2)).replace(hour=0)
-    return start, end
-
-
 def close_interval(component_id: int, status: str, since: datetime, until: datetime) -> None:
     """Add the time spent in `status` from `since` to `until` to the daily rollups."""
     column = SECONDS_FIELD.get(status)
@@ -136,11 +128,12 @@ def close_interval(component_id: int, status: str, since: datetime, until: datet
         return
     cursor = since
     while cursor < until:
-        day_start, day_end = local_day_bounds(cursor)
+        day = times.local_day(cursor)
+        _, day_end = times.day_bounds(day)
         chunk_end = min(day_end, until)
         seconds = int((chunk_end - cursor).total_seconds())
         mark_day(component_id, status, cursor)
-        ComponentDay.objects.filter(component_id=component_id, day=day_start.date()).update(
+        ComponentDay.objects.filter(component_id=component_id, day=day).update(
             **{column: F(column) + seconds}
         )
         cursor = chunk_end
@@ -148,7 +141,7 @@ def close_interval(component_id: int, status: str, since: datetime, until: datet
 
 def mark_day(component_id: int, status: str, moment: datetime) -> None:
     """Make sure the day's rollup exists and its worst status is at least `status`."""
-    day = timezone.localtime(moment).date()
+    day = times.local_day(moment)
     row, created = ComponentDay.objects.get_or_create(
         component_id=component_id, day=day, defaults={"worst_status": status}
     )

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Q
 
 from statuspage import status as rules
+from statuspage import times
 from statuspage.languages import pick
 from statuspage.models import Component, ComponentDay, IncidentComponent
 from statuspage.public import uptime
@@ -91,7 +92,7 @@ def range_error(start: date | None, end: date | None, today: date) -> tuple[str,
 
 def range_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """From the start of `first` to the end of `last`, local days."""
-    return uptime.day_bounds(first)[0], uptime.day_bounds(last)[1]
+    return times.day_bounds(first)[0], times.day_bounds(last)[1]
 
 
 def day_segments(
@@ -111,7 +112,7 @@ def day_segments(
     segments = []
     day = first
     while day <= last:
-        start, end = uptime.day_bounds(day)
+        start, end = times.day_bounds(day)
         length = max(0, int((min(end, now) - start).total_seconds()))
         segments.append(
             uptime.DaySegment(

@@ -1,5 +1,5 @@
 """Plain text from outside (staff, the API, probes' upstream servers), made safe to store and to
-write into XML (feeds, SVG), iCalendar and HTML.
+write into XML (feeds, SVG), iCalendar and HTML, and cut to length (`truncate`, `clip`).
 
 XML 1.0 cannot carry C0 control characters other than tab, newline and carriage return, nor
 lone surrogates or U+FFFE/U+FFFF; iCalendar TEXT forbids controls other than tab; PostgreSQL
@@ -30,3 +30,14 @@ def clean_line(value: str) -> str:
     if not isinstance(value, str):
         return value
     return LINE_SPACE.sub(" ", clean_text(value))
+
+
+def truncate(text: str, length: int) -> str:
+    """`text` in at most `length` characters: when longer, its end is replaced by "…"."""
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def clip(text, length: int) -> str:
+    """Upstream text (a response body, an error) as stored: without control characters, which
+    no feed, snapshot or PostgreSQL text column can carry, and at most `length` characters."""
+    return truncate(clean_text("" if text is None else str(text)), length)

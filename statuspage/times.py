@@ -1,9 +1,11 @@
-"""How a moment is written for people: one format per language, always with the UTC offset
-(never an ambiguous zone abbreviation such as "CST")."""
+"""Times as the site counts them: the days of the site's time zone (`day_bounds`), and how a
+moment is written for people: one format per language, always with the UTC offset (never an
+ambiguous zone abbreviation such as "CST")."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
@@ -22,3 +24,28 @@ def moment(value: datetime) -> str:
         "moment": date_format(local, FORMATS.get(language, FORMATS["en"])),
         "offset": f"{offset[:3]}:{offset[3:]}",
     }
+
+
+def day_bounds(day: date, tz: tzinfo | None = None) -> tuple[datetime, datetime]:
+    """Start and end of a calendar day in the current time zone (TIME_ZONE unless activated
+    otherwise): midnight to the next midnight through the calendar, not 86,400 s, so that DST
+    days keep their length. The one way a day's bounds are computed: the uptime bars, the daily
+    rollups, reports, history and filters by date all count the same days."""
+    return _day_bounds(day, tz or timezone.get_current_timezone())
+
+
+@lru_cache(maxsize=4096)
+def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    following = day + timedelta(days=1)
+    return start, datetime(following.year, following.month, following.day, tzinfo=tz)
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day `moment` falls on in the current time zone."""
+    return timezone.localtime(moment).date()
+
+
+def day_start(moment: datetime) -> datetime:
+    """Midnight of the day `moment` falls on, in the current time zone."""
+    return day_bounds(local_day(moment))[0]

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from statuspage.text import truncate
+
 BODY_LIMIT_BYTES = 64 * 1024
 ERROR_LIMIT_CHARS = 200
 
@@ -171,8 +173,7 @@ def elapsed_ms(started: float) -> float:
 
 
 def short(text: str) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= ERROR_LIMIT_CHARS else text[: ERROR_LIMIT_CHARS - 1] + "…"
+    return truncate(" ".join(str(text).split()), ERROR_LIMIT_CHARS)
 
 
 def describe_network_error(exc: BaseException, timeout: float) -> str:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -20,6 +18,7 @@ from statuspage.models import (
     MaintenanceStatus,
 )
 from statuspage.text import clean_line, clean_text
+from statuspage.times import day_bounds
 
 NOT_AFFECTED = ""
 COMPONENT_FIELD_PREFIX = "component_"
@@ -414,9 +413,8 @@ class AuditFilterForm(forms.Form):
                 entries = entries.filter(action__startswith=action)
             else:
                 entries = entries.filter(action=action)
-        tz = timezone.get_current_timezone()
         if data.get("since"):
-            entries = entries.filter(at__gte=datetime.combine(data["since"], time.min, tz))
+            entries = entries.filter(at__gte=day_bounds(data["since"])[0])
         if data.get("until"):
-            entries = entries.filter(at__lte=datetime.combine(data["until"], time.max, tz))
+            entries = entries.filter(at__lt=day_bounds(data["until"])[1])
         return entries

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
+from statuspage import times
 from statuspage.languages import pick, uses_second_language
 from statuspage.models import Component, Incident, IncidentComponent, Maintenance, MaintenanceUpdate
 from statuspage.public import queries, uptime
@@ -76,7 +77,7 @@ def load_component(component: Component, now: datetime | None = None) -> Compone
     """A public component: its 90-day bar, charts, uptime by month over a year, incidents."""
     now = now or timezone.now()
     use_alt = uses_second_language()
-    today = timezone.localtime(now).date()
+    today = times.local_day(now)
     year_start = today - timedelta(days=364)
     rows = queries.day_rows([component.pk], year_start).get(component.pk, {})
     incidents = list(
@@ -129,11 +130,11 @@ def load_history(page: int, now: datetime | None = None) -> HistoryPage:
     first: page 1 ends with the current month."""
     now = now or timezone.now()
     use_alt = uses_second_language()
-    this_month = timezone.localtime(now).date().replace(day=1)
+    this_month = times.local_day(now).replace(day=1)
     newest = add_months(this_month, -(page - 1) * MONTHS_PER_HISTORY_PAGE)
     oldest = add_months(newest, -(MONTHS_PER_HISTORY_PAGE - 1))
-    window_start, _ = uptime.day_bounds(oldest)
-    window_end, _ = uptime.day_bounds(add_months(newest, 1))
+    window_start, _ = times.day_bounds(oldest)
+    window_end, _ = times.day_bounds(add_months(newest, 1))
 
     names = public_component_names(use_alt)
     incidents = list(
@@ -183,12 +184,12 @@ def load_history(page: int, now: datetime | None = None) -> HistoryPage:
                 incidents=[
                     incident_view(i, sorted(incident_components[i.pk]), use_alt)
                     for i in incidents
-                    if timezone.localtime(i.started_at).date().replace(day=1) == month
+                    if times.local_day(i.started_at).replace(day=1) == month
                 ],
                 maintenances=[
                     maintenance_view(m, sorted(maintenance_components[m.pk]), use_alt)
                     for m in maintenances
-                    if timezone.localtime(m.starts_at).date().replace(day=1) == month
+                    if times.local_day(m.starts_at).replace(day=1) == month
                 ],
             )
         )

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from monitors import stall as monitoring
 from statuspage import status as rules
+from statuspage import times
 from statuspage.languages import pick, uses_second_language
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
@@ -64,9 +65,9 @@ def load_page(now: datetime | None = None) -> PageSummary:
     """Everything the front page shows, in thirteen queries."""
     now = now or timezone.now()
     use_alt = uses_second_language()
-    today = timezone.localtime(now).date()
+    today = times.local_day(now)
     first_day = today - timedelta(days=BAR_DAYS - 1)
-    bar_start, _ = uptime.day_bounds(first_day)
+    bar_start, _ = times.day_bounds(first_day)
     recent_since = now - timedelta(days=RECENT_DAYS)
 
     components = list(queries.public_components().select_related("group", "status_cause"))  # 1

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
 from statuspage import status as rules
+from statuspage import times
 from statuspage.languages import pick
 
 # A day whose weighted downtime reaches this is painted in the darker shade of its colour.
@@ -98,23 +98,11 @@ class DaySegment:
         )
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """Start and end of a calendar day in the current time zone (DST days keep their length)."""
-    return _day_bounds(day, timezone.get_current_timezone())
-
-
-@lru_cache(maxsize=4096)
-def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    start = datetime(day.year, day.month, day.day, tzinfo=tz)
-    following = day + timedelta(days=1)
-    return start, datetime(following.year, following.month, following.day, tzinfo=tz)
-
-
 def tracked_since(component) -> date:
     """The first day of a component's bar with data: its start date, or the day it was added."""
     if component.start_date:
         return component.start_date
-    return timezone.localtime(component.created_at).date()
+    return times.local_day(component.created_at)
 
 
 def incident_days(links, now: datetime, use_alt: bool) -> dict[int, dict[date, list[IncidentRef]]]:
@@ -123,8 +111,8 @@ def incident_days(links, now: datetime, use_alt: bool) -> dict[int, dict[date, l
     by_component: dict[int, dict[date, list[IncidentRef]]] = defaultdict(lambda: defaultdict(list))
     for cid, incident_id, title, title_alt, started, resolved in links:
         ref = IncidentRef(incident_id, pick(title, title_alt, use_alt))
-        day = timezone.localtime(started).date()
-        last = timezone.localtime(resolved or now).date()
+        day = times.local_day(started)
+        last = times.local_day(resolved or now)
         while day <= last:
             by_component[cid][day].append(ref)
             day += timedelta(days=1)
@@ -142,10 +130,10 @@ def add_ongoing(
     status next changes, to the days it covers (from `first_day` on)."""
     if current_status == rules.OPERATIONAL or since >= now:
         return
-    day = max(timezone.localtime(since).date(), first_day)
-    today = timezone.localtime(now).date()
+    day = max(times.local_day(since), first_day)
+    today = times.local_day(now)
     while day <= today:
-        start, end = day_bounds(day)
+        start, end = times.day_bounds(day)
         seconds = int((min(end, now) - max(start, since)).total_seconds())
         if seconds > 0:
             totals[day] = _copy(totals.get(day, DayTotals()))
@@ -168,7 +156,7 @@ def build_segments(
     `rows` maps a day to its rollup; days without a row were fully operational. Today counts only
     the time elapsed so far.
     """
-    today = timezone.localtime(now).date()
+    today = times.local_day(now)
     first = today - timedelta(days=days - 1)
     totals = dict(rows)  # add_ongoing copies a day's rollup before adding to it
     if status_since is not None:
@@ -178,7 +166,7 @@ def build_segments(
     segments = []
     for offset in range(days):
         day = first + timedelta(days=offset)
-        start, end = _day_bounds(day, tz)
+        start, end = times.day_bounds(day, tz)
         length = int((min(end, now) - start).total_seconds())
         segments.append(
             DaySegment(
