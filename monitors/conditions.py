@@ -20,6 +20,9 @@ placeholder, `<` against text, an unclosed `len(`) are rejected by `parse_condit
 bad config fails when applied, not as a false alarm at 3 a.m.; a value that is missing at run
 time (no body, path not found, JSON null) fails the condition with "(missing)" instead of
 being compared as text; and `*` in `pat()` also matches "/".
+
+Over 400 lines on purpose: one small language, parsed and evaluated over the same placeholder
+table, so that its semantics (and where they differ from Gatus's) read in one place.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Every state change is a row: component status changes (`ComponentStatusChange`), incident and
 maintenance updates, audit entries and public events (`Event`, the outbox that notifications and
 snapshots are driven from) are written in the same transaction as the change itself.
+
+Over 400 lines on purpose: Django looks for an app's models in `models.py`, and these refer to
+each other (components, incidents, maintenance, events, audit); probing's models are in
+`monitors/models.py`, notifications' in `statuspage/subscriptions/models.py`.
 """
 
 from __future__ import annotations

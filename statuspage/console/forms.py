@@ -1,5 +1,9 @@
 """The console's forms. They only parse and check what staff typed; every change is made by
-`statuspage.actions`, whose ValidationErrors are put back on the form by `add_action_errors`."""
+`statuspage.actions`, whose ValidationErrors are put back on the form by `add_action_errors`.
+
+A little over 400 lines: each form is short and they share `ConsoleForm` and the
+component-status fields; split them by concern (incidents, maintenance) when more are added.
+"""
 
 from __future__ import annotations
 
