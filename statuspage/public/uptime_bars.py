@@ -42,21 +42,33 @@ def bar_items(segments: Sequence[uptime.DaySegment]) -> SafeString:
             classes.append("tip-end")  # the tooltip opens leftwards, inside the bar
         items.append(
             (
-                format_html(' class="{}"', " ".join(classes)) if classes else "",
-                # A class per run length (status.css), not a style attribute: the page's
-                # Content-Security-Policy allows no inline styles.
-                format_html(' data-days="{}"', len(run)) if len(run) > 1 else "",
-                "" if first.is_quiet else TAB_STOP,
+                attributes(tuple(classes), len(run), not first.is_quiet),
                 run_text(run, language),
                 day_marks(len(run)),
             )
         )
         start += len(run)
-    return format_html_join("", "<li{}{}{}><span>{}</span>{}</li>", items)
+    return format_html_join("", "<li{}><span>{}</span>{}</li>", items)
+
+
+# The pieces below take few distinct values on a page: cached, so that a bar costs little more
+# than its texts.
+@lru_cache(maxsize=512)
+def attributes(classes: tuple[str, ...], days: int, tab_stop: bool) -> SafeString:
+    """A list item's attributes: its colour classes, its run length when it holds several days
+    (a class per length in status.css, not a style attribute: the page's Content-Security-Policy
+    allows no inline styles), and a tab stop when it has something to tell."""
+    return format_html(
+        "{}{}{}",
+        format_html(' class="{}"', " ".join(classes)) if classes else "",
+        format_html(' data-days="{}"', days) if days > 1 else "",
+        TAB_STOP if tab_stop else "",
+    )
 
 
 @lru_cache(maxsize=512)
 def day_marks(days: int) -> SafeString:
+    """One empty `<i>` per day, which status.css draws."""
     return mark_safe("<i></i>" * days)
 
 
