@@ -15,7 +15,10 @@ Every simulated component listens on its own port, so that `down` really refuses
     tls-port   gateway-tls: HTTPS with a self-signed certificate generated at start
 
 With `--port 0` (the tests) every listener gets an ephemeral port instead; `GET /_control` lists
-them. Modes, for each component:
+them. SIMULATOR_PORT and SIMULATOR_TLS_PORT in the environment set the defaults of `--port`
+and `--tls-port` (for a second `make run` on one machine, or the supervisor's test).
+
+Modes, for each component:
 
     ok              200 {"code": "0000", "data": {"state": "ok", ...}}
     slow[:ms]       the same after a delay (default 1500 ms)
@@ -36,6 +39,7 @@ import argparse
 import datetime as dt
 import ipaddress
 import json
+import os
 import select
 import socket
 import ssl
@@ -578,8 +582,13 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8100, help="control port (default 8100)")
-    parser.add_argument("--tls-port", type=int, default=8443)
+    # The environment moves every listener at once (`make run` passes it on; the tests use it).
+    port = os.environ.get("SIMULATOR_PORT", "8100")
+    parser.add_argument(
+        "--port", type=int, default=port, help="control port (SIMULATOR_PORT, 8100)"
+    )
+    tls_port = os.environ.get("SIMULATOR_TLS_PORT", "8443")
+    parser.add_argument("--tls-port", type=int, default=tls_port, help="(SIMULATOR_TLS_PORT, 8443)")
     parser.add_argument("--cert-days", type=int, default=90, help="validity of the TLS cert")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     commands = parser.add_subparsers(dest="command")

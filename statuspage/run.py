@@ -5,10 +5,21 @@ platform simulator, the web server (gunicorn), a Celery worker for the default q
 worker for the local vantage point and the single beat.
 
 The terminal stays readable: the URLs and the demo login, then one line per process start,
-exit or restart. Each process writes to `var/log/<name>.log` (the preparation to
-`var/log/prepare.log`). A process that exits is started again after a backoff (1 s, doubling
-up to 30 s, back to 1 s once it has run for a minute), so that the simulator stopping does not
-take the site down; Ctrl-C or SIGTERM stops everything.
+exit or restart. Each process writes to `$VAR_DIR/log/<name>.log` (VAR_DIR defaults to `var/`,
+as in the settings; the preparation logs to `prepare.log`). A site process that exits is
+started again after a backoff (1 s, doubling up to 30 s, back to 1 s once it has run for a
+minute). The simulator is observed, not supervised: it is the platform the site monitors, so
+when it dies it stays down and the site shows the outage (start it again by hand with
+`python -m examples.simulator`). Ctrl-C or SIGTERM stops everything.
+
+EXAMPLE_CONFIG names another config file to apply at start (the tests use a small one).
+
+Why not a kept supervisor: honcho (like foreman) stops everything when one process exits,
+which is what this replaced; supervisord restarts a process that ran past `startsecs` at once,
+with no delay, and gives one that fails sooner up as FATAL after `startretries` (a broker
+outage would leave the workers down), besides wanting a config file and a control socket;
+circus brings ZeroMQ. The supervisor below is about 130 lines, tested with real short-lived
+processes (tests/core/test_run.py) and for real (tests/core/test_run_live.py).
 """
 
 from __future__ import annotations
@@ -20,16 +31,23 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-EXAMPLE_CONFIG = ROOT / "examples" / "lending-platform.yaml"
-LOG_DIR = ROOT / "var" / "log"
+EXAMPLE_CONFIG = Path(
+    os.environ.get("EXAMPLE_CONFIG") or ROOT / "examples" / "lending-platform.yaml"
+)
+VAR_DIR = ROOT / (os.environ.get("VAR_DIR") or "var")  # as in the settings; absolute wins
+LOG_DIR = VAR_DIR / "log"
 # Where a random demo password is kept (var/ is this machine's own data, like the database).
-DEMO_PASSWORD_FILE = ROOT / "var" / "demo-password"
+DEMO_PASSWORD_FILE = VAR_DIR / "demo-password"
+# Processes watched but never restarted: the simulator is the monitored platform, and its
+# death is an outage for the site to show, not a fault of the site.
+OBSERVED = frozenset({"simulator"})
 
 
 class PrepareFailed(Exception):
@@ -137,8 +155,13 @@ def commands(port: str, vantage_point: str) -> dict[str, list[str]]:
             "-l",
             "INFO",
         ],
-        "beat": [*celery, "beat", "-l", "INFO", "-s", str(ROOT / "var" / "celerybeat-schedule")],
+        "beat": [*celery, "beat", "-l", "INFO", "-s", str(VAR_DIR / "celerybeat-schedule")],
     }
+
+
+def shown(path: Path, base: Path = ROOT) -> str:
+    """`path` as the terminal shows it: relative to `base` when it is inside it."""
+    return os.path.relpath(path, base) if path.is_relative_to(base) else str(path)
 
 
 def clock_text() -> str:
@@ -183,6 +206,7 @@ class Supervisor:
     max_backoff: float = 30.0
     # A process that ran this long before exiting is restarted after the first backoff again.
     stable_after: float = 60.0
+    observed: frozenset[str] = frozenset()
     children: dict[str, Child] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -200,13 +224,21 @@ class Supervisor:
         with open(self.log_path(child.name), "ab") as log:
             log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting ---\n".encode())
             log.flush()
+            # Its own process group: Ctrl-C reaches the supervisor alone, which stops each
+            # process once, and a process that will not stop is killed with its children
+            # (gunicorn's workers).
             child.process = subprocess.Popen(
-                child.argv, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT
+                child.argv,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,
             )
         child.started_at = self.clock()
         child.restart_at = None
         child.starts += 1
-        where = os.path.relpath(self.log_path(child.name), self.cwd)
+        where = shown(self.log_path(child.name), self.cwd)
         verb = "started" if child.starts == 1 else "restarted"
         self.tell(child.name, f"{verb} (pid {child.process.pid}), log {where}")
 
@@ -225,6 +257,11 @@ class Supervisor:
                 code = child.process.returncode
                 ran = now - child.started_at
                 child.process = None
+                if child.name in self.observed:
+                    self.tell(
+                        child.name, f"{exit_text(code)} after {ran:.0f} s; observed, not restarted"
+                    )
+                    continue
                 child.quick_exits = 1 if ran >= self.stable_after else child.quick_exits + 1
                 delay = self.backoff(child)
                 child.restart_at = now + delay
@@ -237,8 +274,9 @@ class Supervisor:
     def running(self) -> list[Child]:
         return [c for c in self.children.values() if c.process and c.process.poll() is None]
 
-    def stop_all(self, timeout: float = 10.0) -> None:
-        """SIGTERM every process, SIGKILL those still running after `timeout` seconds."""
+    def stop_all(self, timeout: float = 8.0) -> None:
+        """SIGTERM every process, SIGKILL those still running after `timeout` seconds (the
+        default keeps Ctrl-C's promise of everything stopped within 10 s)."""
         for child in self.children.values():
             child.restart_at = None
         running = self.running()
@@ -249,7 +287,8 @@ class Supervisor:
             try:
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.process.kill()
+                with suppress(ProcessLookupError):
+                    os.killpg(child.process.pid, signal.SIGKILL)
                 child.process.wait()
                 self.tell(child.name, "did not stop in time; killed")
             else:
@@ -271,7 +310,7 @@ def supervise(supervisor: Supervisor, interval: float = 0.5) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        # Ctrl-C reaches the children too; a second one must not cut the shutdown short.
+        # A second Ctrl-C must not cut the shutdown short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         supervisor.stop_all()
@@ -286,9 +325,9 @@ def banner(port: str, login: str) -> str:
         f"  Health           {base}/health\n"
         f"  Token API        {base}/api/v1/openapi.json\n"
         f"  Statuspage JSON  {base}/api/v2/summary.json\n"
-        "  Simulator        http://127.0.0.1:8100/_control\n"
-        f"  Emails           {os.path.relpath(ROOT / 'var' / 'mail', ROOT)}/\n"
-        f"  Logs             {os.path.relpath(LOG_DIR, ROOT)}/<process>.log\n"
+        f"  Simulator        http://127.0.0.1:{os.environ.get('SIMULATOR_PORT', 8100)}/_control\n"
+        f"  Emails           {shown(VAR_DIR / 'mail')}/\n"
+        f"  Logs             {shown(LOG_DIR)}/<process>.log\n"
         "  Ctrl-C stops everything.\n"
     )
 
@@ -300,9 +339,10 @@ def main() -> int:
     # Links in emails, feeds and the JSON must point where this server really listens.
     os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    print("Preparing: migrate, demo user, example config, static files (var/log/prepare.log)")
+    prepare_log = LOG_DIR / "prepare.log"
+    print(f"Preparing: migrate, demo user, example config, static files ({shown(prepare_log)})")
     try:
-        with open(LOG_DIR / "prepare.log", "a") as log:
+        with open(prepare_log, "a") as log:
             login = prepare(log)
     except PrepareFailed as failure:
         print(failure, file=sys.stderr)
@@ -312,6 +352,7 @@ def main() -> int:
         commands(port, vantage_point),
         LOG_DIR,
         say=lambda line: print(line, flush=True),
+        observed=OBSERVED,
     )
     return supervise(supervisor)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from statuspage.run import Supervisor, banner
+from tests.servers import wait_for
 
 EXIT_3 = [
     sys.executable,
@@ -101,6 +102,30 @@ def test_a_process_that_ran_for_a_while_is_restarted_after_the_first_backoff(tmp
     assert lines[-1].endswith("exited with 3 after 90 s; restarting in 1 s")
 
 
+def test_an_observed_process_that_exits_is_not_restarted(tmp_path, clock):
+    lines: list[str] = []
+    sup = Supervisor(
+        {"simulator": EXIT_3, "web": SLEEP},
+        tmp_path / "log",
+        say=lines.append,
+        clock=clock,
+        cwd=tmp_path,
+        observed=frozenset({"simulator"}),
+    )
+    sup.start_all()
+    try:
+        wait_for_exit(sup, "simulator")
+        sup.poll()
+        assert lines[-1].endswith("simulator  exited with 3 after 0 s; observed, not restarted")
+        clock.now += 3600
+        sup.poll()
+        assert sup.children["simulator"].process is None
+        assert len(lines) == 3
+        assert sup.children["web"].process.poll() is None
+    finally:
+        sup.stop_all(timeout=5)
+
+
 def test_a_killed_process_is_named_by_its_signal(tmp_path, clock):
     sup, lines = supervisor(tmp_path, clock, beat=SLEEP)
     sup.start_all()
@@ -131,6 +156,30 @@ def test_stop_all_stops_everything_and_kills_what_ignores_sigterm(tmp_path, cloc
     assert all(
         child.process is None or child.process.poll() is not None for child in sup.children.values()
     )
+
+
+def test_a_process_that_will_not_stop_is_killed_with_its_children(tmp_path, clock):
+    # Like gunicorn's master and workers: the parent ignores SIGTERM, and so does its child.
+    stubborn = (
+        "import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "child = subprocess.Popen([sys.executable, '-c', "
+        "'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)']); "
+        "print(child.pid, flush=True); time.sleep(60)"
+    )
+    sup, lines = supervisor(tmp_path, clock, web=[sys.executable, "-c", stubborn])
+    sup.start_all()
+    log = tmp_path / "log" / "web.log"
+
+    def printed_pid() -> str | None:
+        last = log.read_text().rstrip().rsplit("\n", 1)[-1]
+        return last if last.isdigit() else None
+
+    child = int(wait_for(printed_pid, what="the child's pid"))
+    sup.stop_all(timeout=0.5)
+    assert lines[-1].endswith("web  did not stop in time; killed")
+    # Its own child is gone too (killed: a zombie until init reaps it, at worst).
+    stat = Path(f"/proc/{child}/stat")
+    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def test_sigterm_stops_the_supervisor_and_every_process(tmp_path):
