@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from statuspage import run
 from statuspage.run import Supervisor, banner
 from tests.servers import wait_for
 
@@ -177,9 +178,15 @@ def test_a_process_that_will_not_stop_is_killed_with_its_children(tmp_path, cloc
     child = int(wait_for(printed_pid, what="the child's pid"))
     sup.stop_all(timeout=0.5)
     assert lines[-1].endswith("web  did not stop in time; killed")
-    # Its own child is gone too (killed: a zombie until init reaps it, at worst).
-    stat = Path(f"/proc/{child}/stat")
-    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+    def gone() -> bool:  # killed: at worst a zombie until init reaps it
+        try:
+            return Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        except FileNotFoundError:
+            return True
+
+    # Its own child dies too (SIGKILL takes effect when the kernel next schedules it).
+    wait_for(gone, timeout=10, what="the child to be killed")
 
 
 def test_sigterm_stops_the_supervisor_and_every_process(tmp_path):
@@ -213,9 +220,19 @@ def test_sigterm_stops_the_supervisor_and_every_process(tmp_path):
             os.kill(pid, 0)
 
 
-def test_the_banner_shows_the_urls_the_login_and_where_the_logs_are():
+def test_the_banner_shows_the_urls_the_login_and_where_the_logs_are(monkeypatch):
+    monkeypatch.setattr(run, "VAR_DIR", run.ROOT / "var")
+    monkeypatch.setattr(run, "LOG_DIR", run.ROOT / "var" / "log")
     text = banner("8077", "user demo, password s3cret")
     assert "http://127.0.0.1:8077/" in text
     assert "http://127.0.0.1:8077/health" in text
     assert "user demo, password s3cret" in text
-    assert "var/log/<process>.log" in text
+    assert "  Logs             var/log/<process>.log\n" in text
+
+
+def test_the_banner_shows_a_var_dir_elsewhere_in_full(monkeypatch):
+    monkeypatch.setattr(run, "VAR_DIR", Path("/srv/status"))
+    monkeypatch.setattr(run, "LOG_DIR", Path("/srv/status/log"))
+    text = banner("8077", "user demo")
+    assert "  Emails           /srv/status/mail/\n" in text
+    assert "  Logs             /srv/status/log/<process>.log\n" in text
