@@ -19,6 +19,7 @@ from statuspage.context_processors import site_name
 from statuspage.languages import uses_second_language
 from statuspage.models import ComponentStatus
 from statuspage.roles import staff_required
+from statuspage.text import spreadsheet_cell
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -75,7 +76,7 @@ def csv_response(rows: list[reports.ComponentReport], start: date, end: date) ->
     for row in rows:
         writer.writerow(
             [
-                row.name,
+                spreadsheet_cell(row.name),
                 reports.rounded(row.uptime_excluding_maintenance),
                 reports.rounded(row.uptime_including_maintenance),
                 *(row.minutes[value] for value, _label in labels),
