@@ -30,7 +30,19 @@ class AuditTrailAdmin(admin.ModelAdmin):
         model has one, else by id), as JSON can hold them."""
         serialized = serializers.serialize("json", [obj], use_natural_foreign_keys=True)
         fields = json.loads(serialized)[0]["fields"]
-        return {name: value for name, value in fields.items() if name not in self.audit_exclude}
+        # An `auto_now` field moves on every save: the entry's own time says when.
+        left_out = {
+            *self.audit_exclude,
+            *(f.name for f in obj._meta.fields if getattr(f, "auto_now", False)),
+        }
+        return {name: value for name, value in fields.items() if name not in left_out}
+
+    def get_readonly_fields(self, request, obj=None):
+        # When a row was made is a fact, not a setting (and the form's round trip, to the
+        # second, would show every save as a change of it).
+        fields = list(super().get_readonly_fields(request, obj))
+        names = {field.name for field in self.model._meta.fields}
+        return fields + [name for name in ("created_at",) if name in names and name not in fields]
 
     @contextmanager
     def audited_write(self):

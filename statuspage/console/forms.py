@@ -393,7 +393,7 @@ class AuditFilterForm(forms.Form):
     action = PlainTextField(
         required=False,
         label="Kind",
-        widget=forms.TextInput(attrs={"placeholder": "incident.resolved, or incident. for all"}),
+        widget=forms.TextInput(attrs={"placeholder": "e.g. user.role, or user."}),
     )
     since = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})

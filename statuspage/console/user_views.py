@@ -63,6 +63,10 @@ class NewUserForm(forms.Form):
     email = forms.EmailField(required=False, label="Email (optional)")
     role = forms.ChoiceField(choices=ROLE_CHOICES, label="Role", initial=ROLES[0])
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     def clean_username(self) -> str:
         User = get_user_model()
         username = self.cleaned_data["username"].strip()

@@ -45,8 +45,9 @@ def test_it_lists_agent_tokens_with_their_vantage_point_and_last_use(staff_clien
     )
     page = staff_client.get("/console/tokens/").content.decode()
     assert f"<code>{token.prefix}…</code>" in page
-    assert "edge-sh" in page
-    assert "2026-11-20 12:05" in page
+    assert '<span class="stack-label">Vantage point: </span>edge-sh</td>' in page
+    assert '<span class="stack-label">Last used: </span>2026-11-20 12:05</td>' in page
+    assert f'action="/console/tokens/agents/{token.pk}/revoke/"' in page
 
 
 def test_revoking_an_agent_token_stops_it_and_is_audited(staff_client):

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from statuspage import actions
 from statuspage.admin import IncidentAdmin, MaintenanceAdmin
 from statuspage.admin_audit import AuditTrailAdmin
-from statuspage.models import AuditEntry
+from statuspage.models import AuditEntry, Component
 from statuspage.roles import ADMIN, RESPONDER, VIEWER, set_role
 from statuspage.subscriptions.models import Subscriber
 from tests.core.test_admin import change_form
@@ -176,3 +176,18 @@ def test_audit_entries_are_append_only(admin_client, staff):
     assert admin_client.post(url + "delete/", {"post": "yes"}).status_code == 403
     assert admin_client.post(url + "change/", {"action": "x"}).status_code == 403
     assert AuditEntry.objects.get(pk=entry.pk).action == "user.recovery_codes"
+
+
+def test_an_admin_edit_shows_only_what_was_changed(admin_client, make_component):
+    from statuspage.console.audit_views import changes
+
+    dns = make_component("dns", name="DNS")
+    created_at = dns.created_at
+    url = f"/admin/statuspage/component/{dns.pk}/change/"
+
+    admin_client.post(url, change_form(admin_client, url, description="Public DNS"))
+
+    entry = AuditEntry.objects.get(action="component.update")
+    assert [row["field"] for row in changes(entry.before, entry.after)] == ["description"]
+    assert "updated_at" not in entry.after
+    assert Component.objects.get(pk=dns.pk).created_at == created_at  # to the microsecond

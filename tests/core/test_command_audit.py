@@ -64,3 +64,10 @@ def test_a_role_given_with_set_role_names_who_ran_it(db):
     run("set_role", "carol", ADMIN)
     entry = AuditEntry.objects.get(action="user.role")
     assert (entry.via, entry.actor_name) == ("command", OPERATOR)
+
+
+def test_giving_the_role_a_user_has_changes_and_audits_nothing(db):
+    carol = get_user_model().objects.create_user("carol", is_staff=True)
+    set_role(carol, VIEWER)
+    assert run("set_role", "carol", VIEWER) == "carol is already viewer: nothing changed."
+    assert not AuditEntry.objects.filter(action="user.role").exists()

@@ -22,6 +22,9 @@ class Command(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f"No user named {username!r}.") from None
         before = role_of(user)
+        if before == role and user.is_staff:
+            self.stdout.write(f"{username} is already {role}: nothing changed.")
+            return
         with transaction.atomic():
             set_role(user, role)
             audit_command("user.role", user, {"role": before}, {"role": role})
