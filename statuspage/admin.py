@@ -1,11 +1,15 @@
 """The Django admin, for what the console does not edit. Its writes take the console's way:
 each POST runs inside one public change (`statuspage.changes`), incidents and maintenance are
 edited through the actions, and every other save or delete is audited (via admin), so that what
-the admin changes is recomputed, published and in the audit log like any other change."""
+the admin changes is recomputed, published and in the audit log like any other change.
+
+People too: users (with their role and password changes), the role groups (read-only: the
+code defines them) and second factors (removable, never shown or edited) are audited here."""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import wraps
 
 from django import forms
 from django.contrib import admin
@@ -297,3 +301,27 @@ class AuthenticatorAppAdmin(SecondFactorAdmin, TOTPDeviceAdmin):
 @admin.register(StaticDevice)
 class RecoveryCodesAdmin(SecondFactorAdmin, StaticDeviceAdmin):
     removed_action = "user.recovery_codes_off"
+
+
+def audited_own_password_change(change_password):
+    """The admin's "change password" page (a user's own): audited like a password an admin
+    sets for someone else (`StaffUserAdmin.user_change_password`)."""
+
+    @wraps(change_password)
+    def view(request, extra_context=None):
+        with transaction.atomic():
+            response = change_password(request, extra_context)
+            if request.method == "POST" and response.status_code == 302:
+                actions.audit(
+                    request.user,
+                    Via.ADMIN,
+                    "user.password",
+                    request.user,
+                    after={"password": "changed"},
+                )
+        return response
+
+    return view
+
+
+admin.site.password_change = audited_own_password_change(admin.site.password_change)

@@ -191,3 +191,28 @@ def test_an_admin_edit_shows_only_what_was_changed(admin_client, make_component)
     assert [row["field"] for row in changes(entry.before, entry.after)] == ["description"]
     assert "updated_at" not in entry.after
     assert Component.objects.get(pk=dns.pk).created_at == created_at  # to the microsecond
+
+
+def test_changing_ones_own_password_in_the_admin_is_audited(admin_client, root):
+    new = "Another-long-pass-42"
+    response = admin_client.post(
+        "/admin/password_change/",
+        {"old_password": "pw-root-123", "new_password1": new, "new_password2": new},
+    )
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="user.password")
+    assert (entry.actor, entry.object_id, entry.after) == (
+        root,
+        str(root.pk),
+        {"password": "changed"},
+    )
+
+
+def test_a_refused_password_change_is_not_audited(admin_client):
+    response = admin_client.post(
+        "/admin/password_change/",
+        {"old_password": "wrong", "new_password1": "x", "new_password2": "y"},
+    )
+    assert response.status_code == 200
+    assert not AuditEntry.objects.filter(action="user.password").exists()
