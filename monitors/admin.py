@@ -6,6 +6,7 @@ from monitors.conditions import validate_conditions
 from monitors.models import Probe, ProbeResult, ProbeState, VantagePointProblem
 from monitors.results import refresh_auto_statuses
 from statuspage.admin import AuditedAdmin
+from statuspage.admin_audit import AuditTrailAdmin
 
 
 class ProbeForm(forms.ModelForm):
@@ -94,7 +95,7 @@ class ProbeAdmin(AuditedAdmin):
 
 
 @admin.register(VantagePointProblem)
-class VantagePointProblemAdmin(admin.ModelAdmin):
+class VantagePointProblemAdmin(AuditTrailAdmin):
     list_display = ["probe", "vantage_point", "started_at", "ended_at", "escalated"]
     list_filter = ["vantage_point", "escalated"]
     readonly_fields = [f.name for f in VantagePointProblem._meta.fields]
@@ -104,7 +105,7 @@ class VantagePointProblemAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProbeResult)
-class ProbeResultAdmin(admin.ModelAdmin):
+class ProbeResultAdmin(AuditTrailAdmin):
     """Read-only, for digging into one probe's recent runs."""
 
     list_display = ["checked_at", "probe", "vantage_point", "ok", "latency_ms", "failed_condition"]

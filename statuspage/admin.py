@@ -1,19 +1,30 @@
 """The Django admin, for what the console does not edit. Its writes take the console's way:
 each POST runs inside one public change (`statuspage.changes`), incidents and maintenance are
 edited through the actions, and every other save or delete is audited (via admin), so that what
-the admin changes is recomputed, published and in the audit log like any other change."""
+the admin changes is recomputed, published and in the audit log like any other change.
+
+People too: users (with their role and password changes), the role groups (read-only: the
+code defines them) and second factors (removable, never shown or edited) are audited here."""
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
+from functools import wraps
 
 from django import forms
 from django.contrib import admin
-from django.core import serializers
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from statuspage import actions
+from statuspage.admin_audit import AuditTrailAdmin
 from statuspage.changes import PublicChange, public_change
 from statuspage.models import (
     ApiToken,
@@ -25,6 +36,7 @@ from statuspage.models import (
     Maintenance,
     MaintenanceStatus,
 )
+from statuspage.roles import ROLES
 
 Via = AuditEntry.Via
 
@@ -59,46 +71,15 @@ class PublicChangeAdmin(admin.ModelAdmin):
             return super().changelist_view(request, extra_context)
 
 
-class AuditedAdmin(PublicChangeAdmin):
-    """Saves and deletes that no action covers, each with an audit entry (via admin)."""
+class AuditedAdmin(AuditTrailAdmin, PublicChangeAdmin):
+    """Audited saves and deletes of what the public may see (and no action covers): each runs
+    inside the POST's public change, so what it changes is recomputed and published."""
 
-    audit_exclude: tuple[str, ...] = ()  # fields kept out of the audit log (secrets)
-
-    def audit_state(self, obj) -> dict:
-        """The object's fields (many-to-many ones as lists of ids), as JSON can hold them."""
-        fields = json.loads(serializers.serialize("json", [obj]))[0]["fields"]
-        return {name: value for name, value in fields.items() if name not in self.audit_exclude}
-
-    def save_model(self, request, obj, form, change):
-        before = type(obj).objects.get(pk=obj.pk) if change else None
-        form.audit_before = self.audit_state(before) if before else None
-        super().save_model(request, obj, form, change)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        obj = form.instance
+    @contextmanager
+    def audited_write(self):
         with public_change() as public:
-            action = "update" if change else "create"
-            after = self.audit_state(obj)
-            actions.audit(
-                request.user, Via.ADMIN, self.action(action), obj, form.audit_before, after
-            )
+            yield
             self.published(public)
-
-    def delete_model(self, request, obj):
-        before, pk = self.audit_state(obj), obj.pk
-        with public_change() as public:
-            super().delete_model(request, obj)
-            obj.pk = pk  # for the audit entry
-            actions.audit(request.user, Via.ADMIN, self.action("delete"), obj, before, None)
-            self.published(public)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
-
-    def action(self, verb: str) -> str:
-        return f"{self.model._meta.model_name}.{verb}"
 
     def published(self, change: PublicChange) -> None:
         """What else must follow a write, inside the same change."""
@@ -221,3 +202,126 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- people: users, role groups, second factors --------------------------------------------
+
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.unregister(Group)
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+
+
+@admin.register(User)
+class StaffUserAdmin(AuditTrailAdmin, UserAdmin):
+    """Users, audited: the role (the group) and the superuser flag with the rest; a role that
+    moved gets its own `user.role` entry too, as `set_role` and the console write it. Password
+    hashes never reach the log: a new password is recorded as "changed"."""
+
+    audit_exclude = ("password", "last_login", "groups")
+
+    def audit_state(self, obj) -> dict:
+        roles = [name for name in obj.groups.values_list("name", flat=True) if name in ROLES]
+        return super().audit_state(obj) | {"role": ", ".join(sorted(roles)) or None}
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = (form.audit_before or {}).get("role")
+        after = self.audit_state(form.instance)["role"]
+        if change and before != after:
+            actions.audit(
+                request.user,
+                Via.ADMIN,
+                "user.role",
+                form.instance,
+                before={"role": before},
+                after={"role": after},
+            )
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = self.get_object(request, unquote(id))
+                actions.audit(
+                    request.user, Via.ADMIN, "user.password", user, after={"password": "changed"}
+                )
+        return response
+
+
+@admin.register(Group)
+class RoleGroupAdmin(GroupAdmin):
+    """The role groups, to look at only: `statuspage.roles` gives them their permissions again
+    after every `migrate`, so an edit here would be silently undone (and a new group is no
+    role). Roles are given with `manage.py set_role` or on the console's users page."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SecondFactorAdmin(AuditTrailAdmin):
+    """A user's second factor, to look at and to remove (a lost phone): never to add or edit,
+    which only the user can do in the console, scanning the QR code themselves. Removing one is
+    audited on the user (`user.second_factor_off`, `user.recovery_codes_off`)."""
+
+    removed_action = ""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        user = obj.user
+        with self.audited_write():
+            super(AuditTrailAdmin, self).delete_model(request, obj)
+            actions.audit(
+                request.user,
+                Via.ADMIN,
+                self.removed_action,
+                user,
+                before={"device": obj.name, "confirmed": obj.confirmed},
+                after=None,
+            )
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAppAdmin(SecondFactorAdmin, TOTPDeviceAdmin):
+    removed_action = "user.second_factor_off"
+
+
+@admin.register(StaticDevice)
+class RecoveryCodesAdmin(SecondFactorAdmin, StaticDeviceAdmin):
+    removed_action = "user.recovery_codes_off"
+
+
+def audited_own_password_change(change_password):
+    """The admin's "change password" page (a user's own): audited like a password an admin
+    sets for someone else (`StaffUserAdmin.user_change_password`)."""
+
+    @wraps(change_password)
+    def view(request, extra_context=None):
+        with transaction.atomic():
+            response = change_password(request, extra_context)
+            if request.method == "POST" and response.status_code == 302:
+                actions.audit(
+                    request.user,
+                    Via.ADMIN,
+                    "user.password",
+                    request.user,
+                    after={"password": "changed"},
+                )
+        return response
+
+    return view
+
+
+admin.site.password_change = audited_own_password_change(admin.site.password_change)

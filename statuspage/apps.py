@@ -23,3 +23,8 @@ class StatuspageConfig(AppConfig):
         # After every migrate (and every test flush), the roles get the permissions of models
         # added since: the data migration alone would only know the models of its time.
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="statuspage.sync_roles")
+        from django.contrib.auth.signals import user_logged_in
+
+        from statuspage.login_throttle import record_sign_in
+
+        user_logged_in.connect(record_sign_in, dispatch_uid="statuspage.record_sign_in")

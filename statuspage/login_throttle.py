@@ -7,7 +7,9 @@ process, so the limit holds across processes even where the cache is per-process
 embedded default). After `LOGIN_FAILURE_LIMIT` failures for one user name, or
 `LOGIN_FAILURE_LIMIT_PER_ADDRESS` from one address, within `LOGIN_FAILURE_WINDOW_SECONDS`,
 attempts are refused without checking the password until the oldest of those failures leaves
-the window; the lock itself is audited once (`login.locked`).
+the window; the lock itself is audited once (`login.locked`). A successful sign-in is audited too
+(`login.succeeded`, by `record_sign_in`, on Django's `user_logged_in` signal). No entry ever
+holds a password.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.utils import timezone
 
 from statuspage.models import AuditEntry
 
+SUCCEEDED = "login.succeeded"
 FAILED = "login.failed"
 LOCKED = "login.locked"
 OBJECT_TYPE = "login"
@@ -102,6 +105,21 @@ def record_failure(username: str, address: str, via: str, now: datetime) -> None
                 "limit_per_address": settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS,
             },
         )
+
+
+def record_sign_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """On `user_logged_in`: who signed in, from where, on which login page."""
+    admin_page = request is not None and request.path.startswith("/admin/")
+    AuditEntry.objects.create(
+        at=timezone.now(),
+        actor=user,
+        actor_name=user.get_username()[:150],
+        via=AuditEntry.Via.ADMIN if admin_page else AuditEntry.Via.CONSOLE,
+        action=SUCCEEDED,
+        object_type=OBJECT_TYPE,
+        object_id=client_address(request),
+        object_repr=username_key(user.get_username()),
+    )
 
 
 def locked_message(seconds: int) -> str:

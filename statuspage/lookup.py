@@ -301,6 +301,8 @@ def borrower_reply(
         def when(moment: datetime | None) -> str:
             return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
+        # Chinese runs its sentences together; a space after "。" reads as a typo.
+        gap = "" if language.startswith("zh") else " "
         if answer == INCIDENT:
             incident = findings.public_incidents[0]
             text = _(
@@ -311,12 +313,12 @@ def borrower_reply(
                 "start": when(incident.started_at),
             }
             if incident.resolved_at:
-                text += " " + _("It was fixed at %(end)s; please try again.") % {
+                text += gap + _("It was fixed at %(end)s; please try again.") % {
                     "end": when(incident.resolved_at)
                 }
             else:
-                text += " " + _("We are still working on it; please try again later.")
-            text += " " + _("Details: %(link)s") % {
+                text += gap + _("We are still working on it; please try again later.")
+            text += gap + _("Details: %(link)s") % {
                 "link": public_link(f"/incidents/{incident.pk}")
             }
             return text

@@ -464,6 +464,7 @@ class AuditEntry(models.Model):
         SYSTEM = "system", _("System")
         CONFIG = "config", _("Config file")
         ADMIN = "admin", _("Admin")
+        COMMAND = "command", _("Command")
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
@@ -481,6 +482,16 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["-at"]), models.Index(fields=["object_type", "object_id"])]
+
+    def save(self, *args, **kwargs) -> None:
+        # Append-only: a trail that can be edited proves nothing. (Deleting a user clears
+        # `actor` with a queryset update, and keeps `actor_name`.)
+        if not self._state.adding:
+            raise ValueError("Audit entries are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit entries are never deleted.")
 
 
 class ApiToken(models.Model):

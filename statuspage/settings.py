@@ -279,6 +279,9 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
 # `make run`, on with HTTPS. API tokens are not affected.
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", HTTPS)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", SITE_NAME)
+# The admin never shows a second factor's secret or QR code, nor recovery codes: only their user
+# sees them, once, when enrolling.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)

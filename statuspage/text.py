@@ -41,3 +41,15 @@ def clip(text, length: int) -> str:
     """Upstream text (a response body, an error) as stored: without control characters, which
     no feed, snapshot or PostgreSQL text column can carry, and at most `length` characters."""
     return truncate(clean_text("" if text is None else str(text)), length)
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value):
+    """A CSV cell that a spreadsheet shows as text: one starting like a formula gets a quote
+    in front. Numbers (a negative one included) stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

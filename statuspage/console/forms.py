@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from statuspage import actions
@@ -379,15 +380,20 @@ class MaintenanceStatusForm(ConsoleForm):
 
 
 class AuditFilterForm(forms.Form):
-    actor = PlainTextField(required=False, label="Actor (username)")
+    actor = PlainTextField(required=False, label="Who (username)")
     via = forms.ChoiceField(
         choices=[("", "Any"), *AuditEntry.Via.choices], required=False, label="Via"
     )
     object_type = forms.ChoiceField(choices=[("", "Any")], required=False, label="Object type")
+    object = PlainTextField(
+        required=False,
+        label="Object",
+        widget=forms.TextInput(attrs={"placeholder": "a name, or #id"}),
+    )
     action = PlainTextField(
         required=False,
-        label="Action",
-        widget=forms.TextInput(attrs={"placeholder": "incident.resolved, or incident. for all"}),
+        label="Kind",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. user.role, or user."}),
     )
     since = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
@@ -410,6 +416,11 @@ class AuditFilterForm(forms.Form):
             entries = entries.filter(via=data["via"])
         if data.get("object_type"):
             entries = entries.filter(object_type=data["object_type"])
+        wanted = (data.get("object") or "").strip()
+        if wanted.startswith("#"):
+            entries = entries.filter(object_id=wanted[1:].strip())
+        elif wanted:
+            entries = entries.filter(Q(object_repr__icontains=wanted) | Q(object_id__iexact=wanted))
         if data.get("action"):
             action = data["action"].strip()
             # "incident." (or "incident") selects every incident action; a full name, just it.

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from django.views.decorators.http import require_GET
 
 from statuspage import lookup
@@ -44,7 +45,11 @@ class LookupForm(forms.Form):
         max_length=60,
         help_text="e.g. Asia/Shanghai, UTC",
     )
-    language = forms.ChoiceField(label="Borrower's language", choices=settings.LANGUAGES)
+    # Each language in its own words ("简体中文"): shorter, and what the borrower wrote in.
+    language = forms.ChoiceField(
+        label="Borrower's language",
+        choices=[(code, get_language_info(code)["name_local"]) for code, _ in settings.LANGUAGES],
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")

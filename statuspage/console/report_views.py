@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import get_language_info
 from django.views.decorators.http import require_GET
 
 from statuspage import reports
@@ -19,6 +20,7 @@ from statuspage.context_processors import site_name
 from statuspage.languages import uses_second_language
 from statuspage.models import ComponentStatus
 from statuspage.roles import staff_required
+from statuspage.text import spreadsheet_cell
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -31,7 +33,10 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["from"] = forms.DateField(label="From", widget=DATE)
         self.fields["to"] = forms.DateField(label="To", widget=DATE)
-        self.fields["lang"] = forms.ChoiceField(label="Language", choices=settings.LANGUAGES)
+        # Each language in its own words ("简体中文"), as the reader of the report knows it.
+        codes = [code for code, _name in settings.LANGUAGES]
+        languages = [(code, get_language_info(code)["name_local"]) for code in codes]
+        self.fields["lang"] = forms.ChoiceField(label="Language", choices=languages)
 
     def clean(self):
         data = super().clean()
@@ -75,7 +80,7 @@ def csv_response(rows: list[reports.ComponentReport], start: date, end: date) ->
     for row in rows:
         writer.writerow(
             [
-                row.name,
+                spreadsheet_cell(row.name),
                 reports.rounded(row.uptime_excluding_maintenance),
                 reports.rounded(row.uptime_including_maintenance),
                 *(row.minutes[value] for value, _label in labels),

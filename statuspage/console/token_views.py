@@ -1,15 +1,20 @@
-"""API tokens in the console: every token with its last use, and revoking one. Tokens are still
-made with `manage.py create_api_token`, which shows a token once."""
+"""Tokens in the console: the API's (each with its user and role) and the remote agents' (each
+with its vantage point), with their last use, and revoking one (audited). Tokens are made with
+`manage.py create_api_token` and `create_agent_token`, which show a token once."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from statuspage.actions import audit
+from monitors.agent_tokens import revoke_agent_token
+from monitors.models import AgentToken
 from statuspage.api.tokens import revoke_token
+from statuspage.audit import audit
 from statuspage.models import ApiToken, AuditEntry
 from statuspage.roles import ADMINISTER, requires, role_of, staff_required
 
@@ -18,10 +23,13 @@ from statuspage.roles import ADMINISTER, requires, role_of, staff_required
 @requires(ADMINISTER)
 @require_GET
 def token_list(request: HttpRequest) -> HttpResponse:
-    tokens = list(ApiToken.objects.select_related("user").order_by("revoked_at", "-created_at"))
+    live_first = F("revoked_at").desc(nulls_first=True)  # then the latest revoked
+    tokens = list(ApiToken.objects.select_related("user").order_by(live_first, "-created_at"))
     for token in tokens:
         token.role = role_of(token.user)
-    return render(request, "console/tokens.html", {"tokens": tokens})
+    agent_tokens = AgentToken.objects.order_by(live_first, "vantage_point", "-created_at")
+    context = {"tokens": tokens, "agent_tokens": agent_tokens}
+    return render(request, "console/tokens.html", context)
 
 
 @staff_required
@@ -30,14 +38,37 @@ def token_list(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk)
     if token.revoked_at is None:
-        revoke_token(token)
-        audit(
-            request.user,
-            AuditEntry.Via.CONSOLE,
-            "token.revoke",
-            token,
-            before={"revoked": False},
-            after={"revoked": True},
-        )
+        with transaction.atomic():
+            revoke_token(token)
+            audit(
+                request.user,
+                AuditEntry.Via.CONSOLE,
+                "token.revoke",
+                token,
+                before={"revoked": False},
+                after={"revoked": True},
+            )
         messages.success(request, f"Token {token.prefix}… of {token.user} revoked.")
+    return redirect("console:token_list")
+
+
+@staff_required
+@requires(ADMINISTER)
+@require_POST
+def agent_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(AgentToken, pk=pk)
+    if token.revoked_at is None:
+        with transaction.atomic():
+            revoke_agent_token(token)
+            audit(
+                request.user,
+                AuditEntry.Via.CONSOLE,
+                "agenttoken.revoke",
+                token,
+                before={"revoked": False},
+                after={"revoked": True},
+            )
+        messages.success(
+            request, f"Agent token {token.prefix}… of vantage point {token.vantage_point} revoked."
+        )
     return redirect("console:token_list")

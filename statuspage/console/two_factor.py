@@ -106,6 +106,14 @@ def verify(request: HttpRequest) -> HttpResponse:
         device = match_token(request.user, form.cleaned_data["code"].replace(" ", ""))
         if device is not None:
             otp_login(request, device)
+            used = "recovery code" if isinstance(device, StaticDevice) else "authenticator app"
+            audit(
+                request.user,
+                AuditEntry.Via.CONSOLE,
+                "login.second_factor",
+                request.user,
+                after={"with": used},
+            )
             return redirect(next_url(request))
         form.add_error("code", "That code is not right, has expired or was used already.")
         audit(request.user, AuditEntry.Via.CONSOLE, "user.second_factor_failed", request.user)

@@ -8,6 +8,7 @@ from statuspage.console import (
     report_views,
     template_views,
     token_views,
+    user_views,
     views,
 )
 
@@ -57,8 +58,22 @@ urlpatterns = [
         name="maintenance_cancel_series",
     ),
     path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit/export.csv", audit_views.audit_export, name="audit_export"),
     path("lookup/", lookup_views.lookup_view, name="lookup"),
     path("reports/", report_views.report_view, name="reports"),
     path("tokens/", token_views.token_list, name="token_list"),
     path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="token_revoke"),
+    path(
+        "tokens/agents/<int:pk>/revoke/",
+        token_views.agent_token_revoke,
+        name="agent_token_revoke",
+    ),
+    path("users/", user_views.user_list, name="user_list"),
+    path("users/new/", user_views.user_create, name="user_create"),
+    path("users/<int:pk>/role/", user_views.user_role, name="user_role"),
+    path(
+        "users/<int:pk>/two-factor/remove/",
+        user_views.user_second_factor_reset,
+        name="user_second_factor_reset",
+    ),
 ]

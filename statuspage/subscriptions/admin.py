@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from statuspage.admin_audit import AuditTrailAdmin
 from statuspage.subscriptions.models import Delivery, Notification, Subscriber
 from statuspage.subscriptions.outbound import check_webhook_url
 
@@ -22,22 +23,23 @@ class SubscriberAdminForm(forms.ModelForm):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(AuditTrailAdmin):
     form = SubscriberAdminForm
     list_display = ["__str__", "kind", "language", "confirmed_at", "suppressed_at", "disabled_at"]
     list_filter = ["kind", "language"]
     search_fields = ["email", "url"]
     exclude = ["secret", "nonce"]
+    audit_exclude = ("secret", "nonce")
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditTrailAdmin):
     list_display = ["__str__", "kind", "incident", "maintenance", "created_at"]
     list_filter = ["kind"]
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(AuditTrailAdmin):
     list_display = ["notification", "address", "channel", "status", "attempts", "last_error"]
     list_filter = ["status", "channel"]
     search_fields = ["address"]

@@ -13,7 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from statuspage.audit import audit
 from statuspage.enqueue import enqueue
+from statuspage.models import AuditEntry
 from statuspage.roles import ADMINISTER, requires, staff_required
 from statuspage.subscriptions import outbox, sending
 from statuspage.subscriptions.forms import WebhookForm
@@ -21,6 +23,18 @@ from statuspage.subscriptions.models import Delivery, Notification, Subscriber
 from statuspage.subscriptions.tasks import send_deliveries
 
 Status = Delivery.Status
+Via = AuditEntry.Via
+
+
+def subscriber_state(subscriber: Subscriber) -> dict:
+    """What the audit log keeps of a subscriber: never its secret or nonce."""
+    return {
+        "kind": subscriber.kind,
+        "address": subscriber.address,
+        "language": subscriber.language,
+        "components": sorted(subscriber.components.values_list("slug", flat=True)),
+        "confirmed": subscriber.confirmed_at is not None,
+    }
 
 
 def subscriber_counts() -> dict[str, int]:
@@ -55,7 +69,11 @@ def subscriber_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def subscriber_remove(request: HttpRequest, pk: int) -> HttpResponse:
     subscriber = get_object_or_404(Subscriber, pk=pk)
-    subscriber.delete()
+    with transaction.atomic():
+        before = subscriber_state(subscriber)
+        subscriber.delete()
+        subscriber.pk = pk  # for the audit entry
+        audit(request.user, Via.CONSOLE, "subscriber.delete", subscriber, before, None)
     messages.success(request, f"Removed {subscriber}.")
     if subscriber.kind == Subscriber.Kind.WEBHOOK:
         return redirect("subscriptions_console:webhooks")
@@ -115,7 +133,16 @@ def notification_resend(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue the failed deliveries of a notification again."""
     notification = get_object_or_404(Notification, pk=pk)
     failed = list(notification.deliveries.filter(status=Status.FAILED).values_list("pk", flat=True))
-    count = sending.resend(failed, timezone.now())
+    with transaction.atomic():
+        count = sending.resend(failed, timezone.now())
+        if count:
+            audit(
+                request.user,
+                Via.CONSOLE,
+                "notification.resend",
+                notification,
+                after={"deliveries_queued_again": count},
+            )
     for channel in Delivery.Channel.values:
         enqueue(send_deliveries, channel)
     messages.success(request, f"{count} failed deliveries queued again.")
@@ -129,10 +156,15 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
     form = WebhookForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
-        created = Subscriber.objects.create(
-            kind=Subscriber.Kind.WEBHOOK, url=form.cleaned_data["url"], confirmed_at=timezone.now()
-        )
-        created.components.set(form.cleaned_data["components"])
+        with transaction.atomic():
+            created = Subscriber.objects.create(
+                kind=Subscriber.Kind.WEBHOOK,
+                url=form.cleaned_data["url"],
+                confirmed_at=timezone.now(),
+            )
+            created.components.set(form.cleaned_data["components"])
+            after = subscriber_state(created)
+            audit(request.user, Via.CONSOLE, "subscriber.create", created, after=after)
         form = WebhookForm()
     last = Delivery.objects.filter(subscriber=OuterRef("pk")).order_by("-pk")
     webhooks = (
@@ -153,9 +185,22 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 @requires(ADMINISTER)
 @require_POST
 def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
-    Subscriber.objects.filter(pk=pk, kind=Subscriber.Kind.WEBHOOK).update(
-        disabled_at=None, disabled_reason="", consecutive_failures=0
-    )
+    with transaction.atomic():
+        hook = Subscriber.objects.select_for_update().filter(pk=pk, kind=Subscriber.Kind.WEBHOOK)
+        hook = hook.first()
+        if hook is not None and hook.disabled_at is not None:
+            before = {"disabled_reason": hook.disabled_reason}
+            Subscriber.objects.filter(pk=pk).update(
+                disabled_at=None, disabled_reason="", consecutive_failures=0
+            )
+            audit(
+                request.user,
+                Via.CONSOLE,
+                "subscriber.enable",
+                hook,
+                before,
+                {"disabled_reason": ""},
+            )
     return redirect("subscriptions_console:webhooks")
 
 

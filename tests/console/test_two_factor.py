@@ -130,6 +130,11 @@ def test_a_recovery_code_works_once(db):
     again = password_login("rita")
     assert again.post("/accounts/two-factor/", {"code": codes[0]}).status_code == 400
     assert StaticToken.objects.filter(device__user=rita).count() == 9
+    used = AuditEntry.objects.filter(action="login.second_factor", object_id=str(rita.pk))
+    assert [entry.after for entry in used.order_by("id")] == [
+        {"with": "authenticator app"},  # enrolled() signs in with the app
+        {"with": "recovery code"},
+    ]
 
 
 def test_a_code_never_leaves_for_another_site(db):

@@ -8,9 +8,11 @@ decides who may use it.
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from monitors.agent_tokens import issue_agent_token
 from monitors.models import Probe
 from statuspage import actions
 from statuspage.api.tokens import issue_token
@@ -50,10 +52,16 @@ CONSOLE = {
     "console:maintenance_note": ({"post": V}, "maintenance"),
     "console:maintenance_cancel_series": ({"post": R}, "maintenance"),
     "console:audit_log": ({"get": V}, None),
+    "console:audit_export": ({"get": V}, None),
     "console:lookup": ({"get": V}, None),
     "console:reports": ({"get": V}, None),
     "console:token_list": ({"get": A}, None),
     "console:token_revoke": ({"post": A}, "token"),
+    "console:agent_token_revoke": ({"post": A}, "agent_token"),
+    "console:user_list": ({"get": A}, None),
+    "console:user_create": ({"post": A}, None),
+    "console:user_role": ({"post": A}, "user"),
+    "console:user_second_factor_reset": ({"post": A}, "user"),
     "two_factor_setup": ({"get": V}, None),
     "probes:list": ({"get": V}, None),
     "probes:detail": ({"get": V}, "probe"),
@@ -177,6 +185,8 @@ def world(db, users):
         "probe": Probe.objects.create(component=component, name="health", kind="http").pk,
         "component_ref": component.slug,
         "token": issue_token(users[VIEWER], name="x")[0].pk,
+        "agent_token": issue_agent_token("edge")[0].pk,
+        "user": get_user_model().objects.create_user("someone", is_staff=True).pk,
         "channel": StaffChannel.objects.create(
             name="on call", kind="slack", url="https://hooks.example.com/on-call"
         ).pk,

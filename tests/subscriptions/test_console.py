@@ -1,6 +1,7 @@
 import pytest
 from django.utils import timezone
 
+from statuspage.models import AuditEntry
 from statuspage.subscriptions.models import Delivery, Notification, Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +66,8 @@ def test_it_shows_the_delivery_log_and_resends_failed_ones(staff_client, subscri
     assert failed.status == "pending"
     a.refresh_from_db()
     assert a.suppressed_at is None
+    entry = AuditEntry.objects.get(action="notification.resend")
+    assert (entry.object_id, entry.after) == (str(notification.pk), {"deliveries_queued_again": 1})
 
 
 def test_it_adds_webhooks_and_shows_why_one_is_disabled(staff_client, subscribe):
@@ -144,3 +147,34 @@ def test_remove_is_not_styled_as_the_primary_action(staff_client, subscribe):
     html = staff_client.get("/console/subscribers/webhooks/").content.decode()
     assert '<button type="submit" class="small danger">Remove</button>' in html
     assert '<button type="submit" class="small secondary">Send a test delivery</button>' in html
+
+
+def test_removing_a_subscriber_is_audited_without_its_secret(staff_client, subscribe):
+    subscriber = subscribe("a@example.com")
+    staff_client.post(f"/console/subscribers/{subscriber.pk}/remove/")
+    entry = AuditEntry.objects.get(action="subscriber.delete")
+    assert (entry.via, entry.actor_name, entry.object_id) == (
+        "console",
+        "alice",
+        str(subscriber.pk),
+    )
+    assert entry.before["address"] == "a@example.com" and entry.after is None
+    assert subscriber.secret not in str(entry.before)
+
+
+def test_adding_and_enabling_a_webhook_are_audited(staff_client):
+    # A public address: the form resolves the host, and this machine may have no DNS.
+    staff_client.post("/console/subscribers/webhooks/", {"url": "https://93.184.215.14/x"})
+    hook = Subscriber.objects.get()
+    assert AuditEntry.objects.get(action="subscriber.create").after["address"] == hook.url
+    Subscriber.objects.filter(pk=hook.pk).update(
+        disabled_at=timezone.now(), disabled_reason="HTTP 500, 10 times"
+    )
+
+    staff_client.post(f"/console/subscribers/webhooks/{hook.pk}/enable/")
+    staff_client.post(f"/console/subscribers/webhooks/{hook.pk}/enable/")  # already enabled
+
+    entry = AuditEntry.objects.get(action="subscriber.enable")
+    assert entry.before == {"disabled_reason": "HTTP 500, 10 times"}
+    hook.refresh_from_db()
+    assert hook.disabled_at is None

@@ -1,9 +1,11 @@
 """Create the token of a remote agent for one vantage point and print it, once."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from monitors.agent_tokens import issue_agent_token
 from monitors.models import VANTAGE_POINT, Probe
+from statuspage.audit import audit_command
 
 
 class Command(BaseCommand):
@@ -22,7 +24,9 @@ class Command(BaseCommand):
                 f"{vantage_point!r} is not a vantage point name: lower-case letters, digits, "
                 "'-' and '_', starting with a letter or digit, at most 50 characters."
             )
-        token, raw = issue_agent_token(vantage_point)
+        with transaction.atomic():
+            token, raw = issue_agent_token(vantage_point)
+            audit_command("agenttoken.create", token, after={"vantage_point": vantage_point})
         # The token alone goes to stdout so that scripts can capture it; the rest is for humans.
         self.stdout.write(raw)
         self.stderr.write(

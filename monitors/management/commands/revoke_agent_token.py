@@ -1,9 +1,11 @@
 """Revoke an agent's token, named by the prefix `create_agent_token` printed."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from monitors.agent_tokens import revoke_agent_token
 from monitors.models import AgentToken
+from statuspage.audit import audit_command
 
 
 class Command(BaseCommand):
@@ -21,7 +23,9 @@ class Command(BaseCommand):
             points = ", ".join(token.vantage_point for token in live)
             raise CommandError(f"Several live agent tokens have the prefix {prefix!r}: {points}.")
         token = live[0]
-        revoke_agent_token(token)
+        with transaction.atomic():
+            revoke_agent_token(token)
+            audit_command("agenttoken.revoke", token, {"revoked": False}, {"revoked": True})
         self.stdout.write(
             f"Revoked agent token {token.prefix}… of vantage point {token.vantage_point}."
         )

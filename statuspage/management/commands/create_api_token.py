@@ -2,8 +2,10 @@
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from statuspage.api.tokens import issue_token
+from statuspage.audit import audit_command
 
 
 class Command(BaseCommand):
@@ -24,7 +26,9 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {username!r}.") from None
         if len(name) > 100:
             raise CommandError("--name is at most 100 characters.")
-        token, raw = issue_token(user, name=name)
+        with transaction.atomic():
+            token, raw = issue_token(user, name=name)
+            audit_command("token.create", token, after={"user": username, "name": name})
         # The token alone goes to stdout so that scripts can capture it; the rest is for humans.
         self.stdout.write(raw)
         self.stderr.write(

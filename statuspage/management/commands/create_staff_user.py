@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from statuspage.actions import audit
-from statuspage.models import AuditEntry
+from statuspage.audit import audit_command
 from statuspage.roles import ROLES, set_role
 
 
@@ -49,7 +48,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             user = User.objects.create_user(username, email, password, is_staff=True)
             set_role(user, role)
-            audit(None, AuditEntry.Via.SYSTEM, "user.create", user, after={"role": role})
+            audit_command("user.create", user, after={"role": role})
         if variable:
             self.stdout.write(f"Created {role} {username!r} with the password from {variable}.")
         else:

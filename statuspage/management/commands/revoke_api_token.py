@@ -1,8 +1,10 @@
 """Revoke an API token, named by the prefix `create_api_token` printed."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from statuspage.api.tokens import revoke_token
+from statuspage.audit import audit_command
 from statuspage.models import ApiToken
 
 
@@ -25,5 +27,7 @@ class Command(BaseCommand):
             names = ", ".join(f"{token.user} ({token.name or 'unnamed'})" for token in live)
             raise CommandError(f"Several live tokens have the prefix {prefix!r}: {names}.")
         token = live[0]
-        revoke_token(token)
+        with transaction.atomic():
+            revoke_token(token)
+            audit_command("token.revoke", token, {"revoked": False}, {"revoked": True})
         self.stdout.write(f"Revoked token {token.prefix}… of {token.user}.")

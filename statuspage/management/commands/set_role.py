@@ -4,8 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from statuspage.actions import audit
-from statuspage.models import AuditEntry
+from statuspage.audit import audit_command
 from statuspage.roles import ROLES, role_of, set_role
 
 
@@ -23,16 +22,12 @@ class Command(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f"No user named {username!r}.") from None
         before = role_of(user)
+        if before == role and user.is_staff:
+            self.stdout.write(f"{username} is already {role}: nothing changed.")
+            return
         with transaction.atomic():
             set_role(user, role)
-            audit(
-                None,
-                AuditEntry.Via.SYSTEM,
-                "user.role",
-                user,
-                before={"role": before},
-                after={"role": role},
-            )
+            audit_command("user.role", user, {"role": before}, {"role": role})
         if user.is_superuser and role != "admin":
             self.stderr.write(
                 self.style.WARNING(
