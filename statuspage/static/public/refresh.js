@@ -58,8 +58,7 @@
   }
 
   function reloadContent() {
-    // `no-cache`: revalidate with the server (a 304 when nothing moved), never the browser's
-    // own copy of a page that is known to be older.
+    // `no-cache`: ask the server (a 304 when nothing moved): the browser's copy is older.
     return fetch(window.location.pathname, { cache: "no-cache", credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
@@ -72,7 +71,9 @@
   function refresh() {
     if (document.hidden || busy) return;
     busy = true;
-    fetch("/api/v2/summary.json", { headers: { Accept: "application/json" } })
+    // `no-cache`: ask the server (a 304 when nothing moved) rather than take the browser's
+    // copy, which it may keep a while after a change (max-age, stale-while-revalidate).
+    fetch("/api/v2/summary.json", { cache: "no-cache", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (summary) {
         if (summary && summary.page && summary.status && !isCurrent(summary)) {
