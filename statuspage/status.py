@@ -185,6 +185,15 @@ class PageStory:
             return "stale"
         return "recovering" if self.recovering else self.indicator
 
+    @property
+    def key(self) -> str:
+        """The story in one stable word, for machines (the JSON's `status.story`, which the
+        page's refresh script compares with the page): the tone, with `stale` told as
+        `stalled`, and `-stalled` added when a known problem is shown while checks are delayed."""
+        if self.tone == "stale":
+            return "stalled"
+        return f"{self.tone}-stalled" if self.stale else self.tone
+
 
 def page_story(
     component_statuses: Iterable[str],

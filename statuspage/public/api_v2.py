@@ -20,6 +20,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from monitors import stall as monitoring
 from statuspage import status as rules
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
@@ -106,7 +107,15 @@ def site_state() -> SiteState:
 
 
 def status_object(story: rules.PageStory) -> dict:
-    return {"indicator": story.indicator, "description": story.description}
+    """Statuspage's `status`, plus the page's story in one word (`story`: none, minor, major,
+    critical, maintenance, recovering, stalled, or a problem with `-stalled`) and whether the
+    automatic checks are delayed: extra fields, which Statuspage's consumers ignore."""
+    return {
+        "indicator": story.indicator,
+        "description": story.description,
+        "story": story.key,
+        "checks_delayed": story.stale,
+    }
 
 
 # --- components ---------------------------------------------------------------------------------
@@ -292,7 +301,11 @@ def summary_document() -> dict:
         "incidents": [incident_object(i, internal) for i in incidents],
         "scheduled_maintenances": [maintenance_object(m) for m in maintenances],
         "status": status_object(
-            rules.page_story((c.status for c in components), queries.incident_facts(incidents))
+            rules.page_story(
+                (c.status for c in components),
+                queries.incident_facts(incidents),
+                stale=monitoring.open_stall() is not None,
+            )
         ),
     }
 

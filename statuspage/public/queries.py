@@ -8,6 +8,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 
+from monitors import stall as monitoring
 from statuspage import status as rules
 from statuspage.models import (
     OPEN_INCIDENT_STATUSES,
@@ -80,6 +81,7 @@ def open_incident_facts() -> list[rules.OpenIncidentFacts]:
 
 
 def page_story() -> rules.PageStory:
-    """The page's story from the database (three queries)."""
+    """The page's story from the database (four queries)."""
     statuses = Component.objects.public().values_list("status", flat=True)
-    return rules.page_story(list(statuses), open_incident_facts())
+    stale = monitoring.open_stall() is not None
+    return rules.page_story(list(statuses), open_incident_facts(), stale=stale)

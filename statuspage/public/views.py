@@ -15,8 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language
 
 from statuspage.models import Component, Incident, Maintenance
-from statuspage.public import component_charts, detail_pages, front_page
-from statuspage.public.view_models import STATUS_WORDS
+from statuspage.public import api_v2, component_charts, detail_pages, front_page
 
 
 def page_context(**extra) -> dict:
@@ -38,20 +37,15 @@ BANNER_TEXT = {
 }
 
 
-def refresh_labels() -> dict:
-    """The words the refresh script needs, in the page's language."""
-    return {
-        "statuses": {status: str(word) for status, word in STATUS_WORDS.items()},
-        "indicators": {indicator: str(text) for indicator, text in BANNER_TEXT.items()},
-    }
-
-
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
+    # The refresh script fetches the page again when summary.json's `page.updated_at` or
+    # `status.story` differ from the page's. The time is read before the page: should a change
+    # land in between, the page looks older than it is and is fetched once more, never the
+    # reverse.
+    updated_at = api_v2.api_time(api_v2.site_state().changed_at)
     page = front_page.load_page()
-    return render(
-        request, "public/index.html", page_context(page=page, refresh_labels=refresh_labels())
-    )
+    return render(request, "public/index.html", page_context(page=page, updated_at=updated_at))
 
 
 @require_safe

@@ -239,3 +239,23 @@ def test_the_page_tells_one_story(components, incidents, indicator, tone, stale)
     story = page_story(components, incidents, stale)
     assert (story.indicator, story.tone) == (indicator, tone)
     assert story.description == DESCRIPTIONS[indicator]
+
+
+@pytest.mark.parametrize(
+    "components,incidents,stale,key",
+    [
+        (["operational"], [], False, "none"),
+        (["operational"], [facts("monitoring", "critical", "operational")], False, "recovering"),
+        (["partial_outage"], [], False, "major"),
+        (["operational"], [], True, "stalled"),
+        (["operational"], [facts("monitoring", "minor", "operational")], True, "stalled"),
+        (["partial_outage"], [], True, "major-stalled"),
+        (["under_maintenance"], [], True, "maintenance-stalled"),
+    ],
+)
+def test_the_story_has_one_word_that_changes_with_everything_the_banner_tells(
+    components, incidents, stale, key
+):
+    from statuspage.status import page_story
+
+    assert page_story(components, incidents, stale).key == key

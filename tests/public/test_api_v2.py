@@ -152,7 +152,12 @@ def test_summary_shows_open_incidents_and_upcoming_and_active_maintenance(db, cl
         f"m{world['active'].pk}",
         f"m{world['upcoming'].pk}",
     ]
-    assert body["status"] == {"indicator": "minor", "description": "Minor Service Outage"}
+    assert body["status"] == {
+        "indicator": "minor",
+        "description": "Minor Service Outage",
+        "story": "minor",
+        "checks_delayed": False,
+    }
 
 
 def test_the_indicator_follows_the_worst_public_status(db, client):
@@ -163,6 +168,8 @@ def test_the_indicator_follows_the_worst_public_status(db, client):
     assert get(client, "/api/v2/status.json")["status"] == {
         "indicator": "critical",
         "description": "Major Service Outage",
+        "story": "critical",
+        "checks_delayed": False,
     }
 
 

@@ -29,15 +29,27 @@ def test_a_fix_being_monitored_is_told_calmly_everywhere(recovering):
     html = Client(HTTP_ACCEPT_LANGUAGE="en").get("/").content.decode()
     assert "banner-recovering" in html
     assert "Recovering: a fix is in place and we are monitoring it" in html
-    assert "Major Service Outage" not in html.split('id="status-labels"')[0]
+    assert "Major Service Outage" not in html
     assert "works again; we are monitoring the fix" in html
     assert f'<a href="/incidents/{recovering.pk}">' in html
     # Not "everything works, it must be your account" while a fix is being watched.
     assert "most likely on your account" not in html
     summary = Client().get("/api/v2/summary.json").json()
-    assert summary["status"]["indicator"] == "none"
+    assert (summary["status"]["indicator"], summary["status"]["story"]) == ("none", "recovering")
     zh = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get("/").content.decode()
     assert "正在恢复" in zh
+
+
+def test_the_page_carries_what_its_refresh_script_compares_with_summary_json(recovering):
+    # The script fetches the page again when these differ, so they must agree when nothing moved.
+    summary = Client().get("/api/v2/summary.json").json()
+    for language in ("en", "zh-hans"):
+        html = Client(HTTP_ACCEPT_LANGUAGE=language).get("/").content.decode()
+        assert (
+            f'<div id="live-page" data-story="recovering" '
+            f'data-updated-at="{summary["page"]["updated_at"]}">' in html
+        )
+    assert summary["status"]["story"] == "recovering"
 
 
 def test_an_outage_is_an_outage_on_the_banner_and_in_the_self_check(
@@ -78,4 +90,8 @@ def test_while_the_checks_are_delayed_the_page_never_says_all_is_well(
     assert "No known problems, but our automatic checks are delayed" in html
     assert "worked at the last check" in html
     assert "most likely on your account" not in html
-    assert Client().get("/api/v2/status.json").json()["status"]["indicator"] == "none"
+    status = Client().get("/api/v2/status.json").json()["status"]
+    assert (status["indicator"], status["description"]) == ("none", "All Systems Operational")
+    assert (status["story"], status["checks_delayed"]) == ("stalled", True)
+    summary = Client().get("/api/v2/summary.json").json()
+    assert summary["status"] == status
