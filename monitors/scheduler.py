@@ -1,10 +1,13 @@
 """One scheduler: a beat entry calls `dispatch_due` every few seconds; it claims the probe
 states that are due (a `next_run_at` column with an index), moves each one's next run forward
-and sends one `run_probe` message per claimed state to the vantage point's queue.
+and sends the claimed runs, each with its probe's spec (`monitors.runner.spec_of`), in
+`run_probes` messages to the vantage point's queue (one per pass and vantage point, up to
+PROBE_RUNS_PER_MESSAGE runs each): the probe workers need no database.
 
 Probes with the same interval do not all fire together: each (probe, vantage point) runs on
 its own stable phase within its interval. A message carries `expires` = its successor's time,
-so a backlog drops stale runs instead of running them late.
+so a backlog drops stale runs instead of running them late (the worker also drops each run
+of a batch whose own expiry passed).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from django.db import connection, transaction
 
 from monitors.confirmation import Confirmation
 from monitors.models import MINIMUM_INTERVAL_SECONDS, DispatcherState, Probe, ProbeState
+from monitors.runner import Run, spec_of
 
 # Sent by name: the scheduler does not import the tasks that call it (monitors.tasks names its
 # task with this constant).
-RUN_PROBE = "monitors.tasks.run_probe"
+RUN_PROBES = "monitors.tasks.run_probes"
 
 
 def queue_for(vantage_point: str) -> str:
@@ -64,12 +68,14 @@ def next_run_after(probe: Probe, state: ProbeState, scheduled: datetime, now: da
 
 @dataclass(frozen=True)
 class Dispatch:
-    """One run to send: what, where, for which slot, and until when it is worth running."""
+    """One run to send: what, where, for which slot, until when it is worth running, and the
+    probe's spec (read by `send` when missing)."""
 
     probe_id: int
     vantage_point: str
     scheduled_at: datetime
     expires_at: datetime
+    spec: dict | None = None
 
     @property
     def queue(self) -> str:
@@ -139,25 +145,41 @@ def claim_due(now: datetime, lookahead_seconds: float, limit: int) -> list[Dispa
                 scheduled = now
             following = next_run_after(state.probe, state, scheduled, now)
             state.next_run_at = following
-            dispatches.append(Dispatch(state.probe_id, state.vantage_point, scheduled, following))
+            dispatches.append(
+                Dispatch(
+                    state.probe_id, state.vantage_point, scheduled, following, spec_of(state.probe)
+                )
+            )
         if states:
             ProbeState.objects.bulk_update(states, ["next_run_at"], batch_size=500)
     return dispatches
 
 
 def send(dispatches: list[Dispatch], now: datetime, broker_connection=None) -> None:
-    """One `run_probe` message per dispatch, to its vantage point's queue; a run due later in
-    this beat's lookahead is held by the worker until its slot (eta)."""
+    """The runs in `run_probes` messages, one per vantage point (and PROBE_RUNS_PER_MESSAGE
+    runs), each message expiring with its last run; the worker holds each run until its slot."""
+    missing = {d.probe_id for d in dispatches if d.spec is None}
+    specs = {probe.pk: spec_of(probe) for probe in Probe.objects.filter(pk__in=missing)}
+    by_queue: dict[str, list[Dispatch]] = {}
     for dispatch in dispatches:
-        eta = dispatch.scheduled_at if dispatch.scheduled_at > now else None
-        current_app.send_task(
-            RUN_PROBE,
-            args=[dispatch.probe_id, dispatch.vantage_point, dispatch.scheduled_at.isoformat()],
-            queue=dispatch.queue,
-            eta=eta,
-            expires=dispatch.expires_at,
-            connection=broker_connection,
-        )
+        if dispatch.spec is None and dispatch.probe_id not in specs:
+            continue  # deleted since it was claimed
+        by_queue.setdefault(dispatch.queue, []).append(dispatch)
+    size = settings.PROBE_RUNS_PER_MESSAGE
+    for queue, queued in by_queue.items():
+        for offset in range(0, len(queued), size):
+            chunk = queued[offset : offset + size]
+            runs = [
+                Run(d.probe_id, d.scheduled_at, d.expires_at, d.spec or specs[d.probe_id])
+                for d in chunk
+            ]
+            current_app.send_task(
+                RUN_PROBES,
+                args=[chunk[0].vantage_point, [run.to_wire() for run in runs]],
+                queue=queue,
+                expires=max(d.expires_at for d in chunk),
+                connection=broker_connection,
+            )
 
 
 def dispatch_due(now: datetime, broker_connection=None) -> list[Dispatch]:
