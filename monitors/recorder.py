@@ -26,6 +26,7 @@ loses nothing either: the batch is delivered again and its results are duplicate
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -280,14 +281,14 @@ def apply_results(probes: dict[int, Probe], records: list[RunRecord], now: datet
         )
         if state.last_scheduled_at is not None and record.scheduled_at < state.last_scheduled_at:
             continue  # a late redelivery: counted in history, too old to move the state
+        if probe.pk in moved and moves_status(probe, per_probe, record, status[probe.pk]):
+            publish()  # its second move in this batch: the first one goes out first
         was_down.setdefault((probe.pk, record.vantage_point), state.is_down)
         changed = update_state(probe, state, record.run, at, record.scheduled_at)
         if changed:
             dirty.setdefault(state.pk, (state, set()))[1].update(changed)
         after = status_across(probe, per_probe.values())
         if after != status[probe.pk]:
-            if probe.pk in moved:
-                publish()  # its second move in this batch: the first one goes out first
             moved[probe.pk] = probe
             status[probe.pk] = after
     add_many_to_rollups(rollups)
@@ -306,6 +307,13 @@ def apply_results(probes: dict[int, Probe], records: list[RunRecord], now: datet
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
     return public_changes
+
+
+def moves_status(probe: Probe, states: dict, record: RunRecord, status: str) -> bool:
+    """Whether `record` would move the probe's status from `status` (tried on a copy)."""
+    trial = copy.copy(states[record.vantage_point])
+    update_state(probe, trial, record.run, record.checked_at, record.scheduled_at)
+    return status_across(probe, {**states, record.vantage_point: trial}.values()) != status
 
 
 def save_states(dirty: dict[int, tuple[ProbeState, set[str]]]) -> None:
