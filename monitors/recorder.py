@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from monitors import confirmation
-from monitors.models import Probe, ProbeResult, ProbeState
+from monitors.models import Probe, ProbeResult, ProbeState, update_rows
 from monitors.results import (
     RunResult,
     clip,
@@ -327,7 +327,7 @@ def save_states(dirty: dict[int, tuple[ProbeState, set[str]]]) -> None:
         if len(states) == 1:
             states[0].save(update_fields=sorted(fields))
         else:
-            ProbeState.objects.bulk_update(states, sorted(fields), batch_size=500)
+            update_rows(ProbeState, states, sorted(fields))
     dirty.clear()
 
 

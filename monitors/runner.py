@@ -36,10 +36,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -209,17 +210,116 @@ def run_one(run: Run, vantage_point: str) -> dict | None:
     return result_wire(run, vantage_point, execute(run.spec), started)
 
 
-def run_batch(vantage_point: str, runs: list[Run], publish: Callable[[list[dict]], None]) -> int:
-    """Run each run at its slot (runs already due at once), hand the results to `publish`
-    in groups as they arrive, and return how many results were published. Returns once every
-    result is published: only then may the batch's message be acknowledged."""
+class ResultSender:
+    """The process's one way to the recorder: results from every batch running in the process
+    go out together, in a message per PROBE_RESULTS_PER_MESSAGE results or
+    PROBE_RESULTS_FLUSH_SECONDS (whichever first), so that the recorder sees a few large
+    batches rather than many small ones. A batch waits (`wait_sent`) until its results are
+    with the broker before its message may be acknowledged."""
+
+    def __init__(self, publish: Callable[[list[dict]], None]) -> None:
+        self.publish = publish
+        self.lock = threading.Condition()
+        self.pending: list[dict] = []
+        self.first_pending_at = 0.0
+        self.queued = 0  # results handed in so far
+        self.sent = 0  # of those, how many the broker has (or were given up on)
+        self.failed_upto = 0  # results up to here were lost with a failed publish
+        self.thread = threading.Thread(target=self.loop, daemon=True, name="result-sender")
+        self.thread.start()
+
+    def add(self, wire: dict) -> int:
+        """Hand in a result; return its ticket for `wait_sent`."""
+        with self.lock:
+            if not self.pending:
+                self.first_pending_at = time.monotonic()
+            self.pending.append(wire)
+            self.queued += 1
+            self.lock.notify_all()
+            return self.queued
+
+    def wait_sent(self, ticket: int) -> None:
+        """Wait until the result with `ticket` (and every earlier one) went out; raise if the
+        broker refused it: the batch fails, its results lost like runs dispatched while the
+        broker is down (the next slots run as usual)."""
+        with self.lock:
+            while self.sent < ticket:
+                self.lock.wait()
+            if ticket <= self.failed_upto:
+                raise ConnectionError("results could not be sent to the recorder")
+
+    def loop(self) -> None:
+        while True:
+            with self.lock:
+                while not self.pending:
+                    self.lock.wait()
+                while len(self.pending) < settings.PROBE_RESULTS_PER_MESSAGE:
+                    left = self.first_pending_at + settings.PROBE_RESULTS_FLUSH_SECONDS
+                    if left <= time.monotonic():
+                        break
+                    self.lock.wait(left - time.monotonic())
+                batch = self.pending[: settings.PROBE_RESULTS_PER_MESSAGE]
+                self.pending = self.pending[len(batch) :]
+                self.first_pending_at = time.monotonic()
+                upto = self.sent + len(batch)
+            try:
+                self.publish(batch)
+            except Exception:
+                log.exception("could not send %s results to the recorder", len(batch))
+                with self.lock:
+                    self.failed_upto = upto
+            with self.lock:
+                self.sent = upto
+                self.lock.notify_all()
+
+
+class ImmediateSender:
+    """Publishes each result at once, in the caller's thread: for eager tasks (tests), whose
+    recorder must run inside the caller's transaction."""
+
+    def __init__(self, publish: Callable[[list[dict]], None]) -> None:
+        self.publish = publish
+
+    def add(self, wire: dict) -> int:
+        self.publish([wire])
+        return 0
+
+    def wait_sent(self, ticket: int) -> None:
+        pass
+
+
+_senders: dict[Callable, ResultSender] = {}
+
+
+def sender_for(publish: Callable[[list[dict]], None]) -> ResultSender:
+    with _pool_lock:
+        if publish not in _senders:
+            _senders[publish] = ResultSender(publish)
+        return _senders[publish]
+
+
+def run_batch(
+    vantage_point: str, runs: list[Run], publish: Callable[[list[dict]], None], eager=False
+) -> int:
+    """Run each run at its slot (runs already due at once), hand the results to the process's
+    sender for `publish` (or publish each at once when `eager`), and return how many there
+    were. Returns once every result is published: only then may the batch's message be
+    acknowledged."""
     waiting = sorted(runs, key=lambda run: run.scheduled_at)
-    running: set[Future] = set()
-    unsent: list[dict] = []
-    oldest_unsent = 0.0
-    published = 0
-    flush_seconds = settings.PROBE_RESULTS_FLUSH_SECONDS
-    while waiting or running or unsent:
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    sender = ImmediateSender(publish) if eager else sender_for(publish)
+    in_flight = 0
+    last_ticket = 0
+    results = 0
+
+    def run_and_report(run: Run) -> None:
+        wire = None
+        try:
+            wire = run_one(run, vantage_point)
+        finally:
+            finished.put(wire)
+
+    while waiting or in_flight:
         now = time.time()
         while waiting and waiting[0].scheduled_at.timestamp() <= now:
             run = waiting.pop(0)
@@ -228,27 +328,23 @@ def run_batch(vantage_point: str, runs: list[Run], publish: Callable[[list[dict]
                     "probe %s at %s for %s expired", run.probe_id, vantage_point, run.scheduled_at
                 )
                 continue
-            running.add(pool().submit(run_one, run, vantage_point))
-        full = len(unsent) >= settings.PROBE_RESULTS_PER_MESSAGE
-        if unsent and (full or not (waiting or running) or now - oldest_unsent >= flush_seconds):
-            publish(unsent)
-            published += len(unsent)
-            unsent = []
-            continue
-        timeouts = [flush_seconds]
+            pool().submit(run_and_report, run)
+            in_flight += 1
+        timeout = 1.0
         if waiting:
-            timeouts.append(waiting[0].scheduled_at.timestamp() - now)
-        if unsent:
-            timeouts.append(oldest_unsent + flush_seconds - now)
-        timeout = max(0.001, min(timeouts))
-        if not running:
-            time.sleep(timeout)
+            timeout = max(0.001, min(timeout, waiting[0].scheduled_at.timestamp() - now))
+        if not in_flight:
+            if waiting:
+                time.sleep(timeout)
             continue
-        done, running = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
-        for future in done:
-            wire = future.result()
-            if wire is not None:
-                if not unsent:
-                    oldest_unsent = time.time()
-                unsent.append(wire)
-    return published
+        try:
+            wire = finished.get(timeout=timeout)
+        except queue.Empty:
+            continue
+        in_flight -= 1
+        if wire is not None:
+            last_ticket = sender.add(wire)
+            results += 1
+    if last_ticket:
+        sender.wait_sent(last_ticket)
+    return results

@@ -22,7 +22,13 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from monitors.confirmation import Confirmation
-from monitors.models import MINIMUM_INTERVAL_SECONDS, DispatcherState, Probe, ProbeState
+from monitors.models import (
+    MINIMUM_INTERVAL_SECONDS,
+    DispatcherState,
+    Probe,
+    ProbeState,
+    update_rows,
+)
 from monitors.runner import Run, spec_of
 
 # Sent by name: the scheduler does not import the tasks that call it (monitors.tasks names its
@@ -151,7 +157,7 @@ def claim_due(now: datetime, lookahead_seconds: float, limit: int) -> list[Dispa
                 )
             )
         if states:
-            ProbeState.objects.bulk_update(states, ["next_run_at"], batch_size=500)
+            update_rows(ProbeState, states, ["next_run_at"])
     return dispatches
 
 

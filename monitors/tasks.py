@@ -39,6 +39,7 @@ HARD_TIME_LIMIT = SOFT_TIME_LIMIT + 15
 
 
 @shared_task(
+    bind=True,
     name=RUN_PROBES,
     ignore_result=True,
     acks_late=True,
@@ -46,11 +47,13 @@ HARD_TIME_LIMIT = SOFT_TIME_LIMIT + 15
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=HARD_TIME_LIMIT,
 )
-def run_probes(vantage_point: str, runs: list) -> int:
+def run_probes(self, vantage_point: str, runs: list) -> int:
     """Run a dispatch pass's runs at this vantage point, each at its slot, and send the
     results to the recorder; return how many were sent. No database: the specs are in the
     message. Acknowledged (late) once every result is with the broker."""
-    return run_batch(vantage_point, [Run.from_wire(run) for run in runs], send_results)
+    runs = [Run.from_wire(run) for run in runs]
+    eager = self.request.is_eager or self.app.conf.task_always_eager
+    return run_batch(vantage_point, runs, send_results, eager=eager)
 
 
 def send_results(results: list[dict]) -> None:

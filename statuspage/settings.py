@@ -383,8 +383,8 @@ PROBE_DEADLINE_MARGIN_SECONDS = env_int("PROBE_DEADLINE_MARGIN_SECONDS", 5, mini
 # process, and how results go to the recorder (a message per this many, or this old, in ms).
 PROBE_RUNS_PER_MESSAGE = env_int("PROBE_RUNS_PER_MESSAGE", 200, minimum=1)
 PROBE_THREADS = env_int("PROBE_THREADS", 20, minimum=1)
-PROBE_RESULTS_PER_MESSAGE = env_int("PROBE_RESULTS_PER_MESSAGE", 200, minimum=1)
-PROBE_RESULTS_FLUSH_SECONDS = env_int("PROBE_RESULTS_FLUSH_MS", 200, minimum=1) / 1000
+PROBE_RESULTS_PER_MESSAGE = env_int("PROBE_RESULTS_PER_MESSAGE", 500, minimum=1)
+PROBE_RESULTS_FLUSH_SECONDS = env_int("PROBE_RESULTS_FLUSH_MS", 500, minimum=1) / 1000
 AUTO_RESOLVE_QUIET_SECONDS = env_int("AUTO_RESOLVE_QUIET_SECONDS", 600, minimum=0)
 # Subscribers hear of an automatic incident's escalation at most once per this many minutes.
 ESCALATION_NOTIFY_MINUTES = env_int("ESCALATION_NOTIFY_MINUTES", 15, minimum=0)
