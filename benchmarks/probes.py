@@ -134,9 +134,12 @@ def start_worker(queue: str, concurrency: int, index: int = 0) -> subprocess.Pop
 
 
 def start_recorder() -> subprocess.Popen:
+    """The recorder, with RECORDER_THREADS (env, default 1: solo) batches at once."""
+    threads = int(os.environ.get("RECORDER_THREADS", "1"))
+    pool = ["-P", "solo"] if threads == 1 else ["-P", "threads", "-c", str(threads)]
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "-Q", "results",
-         "-P", "solo", "-n", "bench-recorder@%h",
+         *pool, "-n", "bench-recorder@%h",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
         cwd=ROOT,
         env={**os.environ, **ENV},
@@ -252,7 +255,7 @@ def bench_throughput(
 ) -> None:
     from django.utils import timezone
 
-    from monitors.models import ProbeResult
+    from monitors.models import Probe, ProbeResult
     from monitors.scheduler import Dispatch, send
     from statuspage.celery import app
 
@@ -311,6 +314,8 @@ def bench_throughput(
     finally:
         for worker in workers:
             stop_worker(worker)
+        # Its states are due (the recorder made them): no later benchmark should dispatch them.
+        Probe.objects.filter(pk__in=[p.pk for p in probes]).update(is_enabled=False)
 
 
 # --- (b) lateness --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Max, Q
 
 from monitors.confirmation import Confirmation
 from monitors.models import (
@@ -129,6 +130,32 @@ def sync_states(now: datetime) -> None:
         ProbeState.objects.filter(pk__in=stale).delete()
 
 
+# What the probes and states looked like at this process's last sync_states, per database.
+_last_synced: dict[str, tuple] = {}
+
+
+def states_fingerprint() -> tuple:
+    """Changes whenever a probe is added, enabled, disabled, deleted or saved, or a state goes:
+    two cheap aggregates instead of reading every probe and state on every pass."""
+    probes = Probe.objects.aggregate(
+        enabled=Count("id", filter=Q(is_enabled=True)), changed=Max("updated_at"), last=Max("id")
+    )
+    states = ProbeState.objects.aggregate(count=Count("id"), last=Max("id"))
+    return (*probes.values(), *states.values())
+
+
+def sync_states_if_changed(now: datetime) -> None:
+    """`sync_states`, unless nothing it reads changed since this process last ran it (with
+    5,000 probes at two vantage points, reading them all took a third of each pass)."""
+    fingerprint = states_fingerprint()
+    if _last_synced.get(connection.alias) == fingerprint:
+        return
+    sync_states(now)
+    after = states_fingerprint()
+    # Remembered once committed: a rolled-back transaction (a test's) leaves nothing behind.
+    transaction.on_commit(lambda: _last_synced.__setitem__(connection.alias, after))
+
+
 def claim_due(now: datetime, lookahead_seconds: float, limit: int) -> list[Dispatch]:
     """Claim the states due before `now + lookahead`, move each one's next run forward, and
     return what to send. Concurrent dispatchers never claim the same state: on PostgreSQL
@@ -190,7 +217,7 @@ def send(dispatches: list[Dispatch], now: datetime, broker_connection=None) -> N
 
 def dispatch_due(now: datetime, broker_connection=None) -> list[Dispatch]:
     """The beat's work: make sure states exist, claim what is due, send it once committed."""
-    sync_states(now)
+    sync_states_if_changed(now)
     dispatches = claim_due(
         now, settings.PROBE_DISPATCH_LOOKAHEAD_SECONDS, settings.PROBE_DISPATCH_BATCH
     )
