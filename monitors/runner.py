@@ -14,9 +14,9 @@ Batching, chosen for throughput (benchmarks/probes.py (a)) with the simplest pie
 - The task holds each run until its slot, drops a run whose `expires_at` has passed (a
   backlog never runs late), and runs the checks on the process's pool of PROBE_THREADS
   threads, each check under its own deadline (`call_with_deadline`).
-- Results are sent as they come in, in `record_results` messages of up to
-  PROBE_RESULTS_PER_MESSAGE results or PROBE_RESULTS_FLUSH_SECONDS old, to the `results`
-  queue, which the recorder consumes.
+- Results go to the recorder through the process's one `ResultSender`: the results of every
+  batch running in the process together, in `record_results` messages of up to
+  PROBE_RESULTS_PER_MESSAGE results or PROBE_RESULTS_FLUSH_MS old, on the `results` queue.
 - The run message is acknowledged (acks_late) only once every result is handed to the broker:
   a worker killed mid-batch has its message delivered again, the runs are repeated and the
   recorder drops the results it already has (idempotent per probe, vantage point and slot).
