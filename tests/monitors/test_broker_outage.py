@@ -1,8 +1,9 @@
 """A probe worker (and the recorder) survive their broker going away: a private redis-server,
 stopped for BROKER_OUTAGE_SECONDS (60 by default, as the outage that used to kill the worker)
 and started again on the same port, under a real Celery probe worker (with no database) and
-recorder. Needs a database the recorder can reach: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/sp_NAME (skipped on SQLite:
-it runs once, in the PostgreSQL stage). Slow (over a minute): marked integration."""
+recorder. Needs a database the recorder can reach: run with
+DATABASE_URL=postgres://postgres@127.0.0.1:5432/sp_NAME (skipped on SQLite: it runs once, in
+the PostgreSQL stage). Slow (over a minute): marked integration."""
 
 from __future__ import annotations
 
