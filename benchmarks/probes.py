@@ -1,20 +1,26 @@
 """Probe benchmarks, against a real PostgreSQL, a real Redis broker and real Celery workers.
 
-    .venv/bin/python benchmarks/probes.py                 # all four, 10^4 and 10^7 results
+    .venv/bin/python benchmarks/probes.py                 # a to e, 10^4 and 10^7 results
     .venv/bin/python benchmarks/probes.py --only a,c      # some of them
     .venv/bin/python benchmarks/probes.py --big 1000000   # a smaller "large" history for (d)
 
-(a) throughput of HTTP probes through broker + worker (run_probe: check, conditions, record
-    the result with its rollups and confirmation state) against a local target, as a ratio to
-    a plain `requests` loop with the same concurrency in the same run, both laid out alike
-    (--processes N: N worker processes and N loop processes, each of concurrency/N threads),
-    with the CPU time each side spends per run (steadier than rates on a shared machine);
+(a) throughput of HTTP probes through broker, probe worker and recorder (run_probes: the
+    check and conditions at the worker; record_results: the result with its rollups and
+    confirmation state, in batches) against a local target, as a ratio to a plain `requests`
+    loop with the same concurrency in the same run, both laid out alike (--processes N: N
+    worker processes and N loop processes, each of concurrency/N threads; one recorder), with
+    the CPU time each side spends per run, worker and recorder together (steadier than rates
+    on a shared machine);
 (b) with 1,000 probes at a 10 s interval, how late the dispatch loop hands runs out;
 (c) detection latency of an injected outage, in seconds and in probe intervals;
-(d) the time to render a component's 90-day history with 10^4 and 10^7 stored raw results.
+(d) the time to render a component's 90-day history with 10^4 and 10^7 stored raw results;
+(e) --scale-probes probes (5,000) at two vantage points every 30 s, a worker per vantage point
+    and one recorder, the dispatch loop in this process: how late runs are handed out, how late
+    they run, and whether the recorder's backlog (results waiting on its queue) stays bounded.
 
 Uses its own database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/
-sp_probes_bench, created if missing and emptied first) and Redis db 5.
+sp_probes_bench, created if missing and emptied first) and Redis (BENCH_BROKER_URL, default
+redis://127.0.0.1:6379/5, flushed).
 """
 
 from __future__ import annotations
@@ -115,9 +121,25 @@ def prepare_database() -> None:
 
 
 def start_worker(queue: str, concurrency: int, index: int = 0) -> subprocess.Popen:
+    """A probe worker: `concurrency` probe threads, and no database (it must not need one)."""
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "-Q", queue,
-         "-P", "threads", "-c", str(concurrency), "-n", f"bench-{queue}-{index}@%h",
+         "-P", "threads", "-c", "8", "-n", f"bench-{queue}-{index}@%h",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
+        cwd=ROOT,
+        env={**os.environ, **ENV, "PROBE_THREADS": str(concurrency),
+             "DATABASE_URL": "postgres://postgres@127.0.0.1:9/no-database-here"},
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def start_recorder() -> subprocess.Popen:
+    """The recorder, with RECORDER_THREADS (env, default 1: solo) batches at once."""
+    threads = int(os.environ.get("RECORDER_THREADS", "1"))
+    pool = ["-P", "solo"] if threads == 1 else ["-P", "threads", "-c", str(threads)]
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "-Q", "results",
+         *pool, "-n", "bench-recorder@%h",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
         cwd=ROOT,
         env={**os.environ, **ENV},
@@ -233,7 +255,7 @@ def bench_throughput(
 ) -> None:
     from django.utils import timezone
 
-    from monitors.models import ProbeResult
+    from monitors.models import Probe, ProbeResult
     from monitors.scheduler import Dispatch, send
     from statuspage.celery import app
 
@@ -245,9 +267,11 @@ def bench_throughput(
     workers = [
         start_worker("probes.bench", concurrency // processes, index) for index in range(processes)
     ]
+    workers.append(start_recorder())
     try:
         base = timezone.now().replace(microsecond=0) - timedelta(days=1)
         sent = 0
+        split = {}
 
         def through_workers(count: int) -> tuple[float, float]:
             nonlocal sent
@@ -261,11 +285,13 @@ def bench_throughput(
                 )
             sent += count
             started, cpu = time.perf_counter(), cpu_seconds(workers)
+            recorder_cpu = cpu_seconds(workers[-1:])
             with app.connection_for_write(BROKER) as conn:
                 send(dispatches, timezone.now(), broker_connection=conn)
             if not wait_until(lambda: ProbeResult.objects.count() >= before + count, 600):
                 raise SystemExit("the worker did not record every run within 10 minutes")
             elapsed = time.perf_counter() - started
+            split["recorder"] = (cpu_seconds(workers[-1:]) - recorder_cpu) / count
             return count / elapsed, (cpu_seconds(workers) - cpu) / count
 
         through_workers(100)  # warm-up: connections, imports
@@ -275,17 +301,21 @@ def bench_throughput(
             target.delay_ms.value = delay
             plain, plain_cpu = plain_loop(target.url, runs, processes, concurrency)
             worker_rate, worker_cpu = through_workers(runs)
+            goals = " (goals: ratio >= 0.8, CPU <= 1.5x)" if delay == 0 else ""
             print(
                 f"(a) target answering in {delay} ms, {runs} runs, concurrency {concurrency} "
-                f"({layout} on both sides): worker {worker_rate:.0f} probes/s, "
-                f"plain requests {plain:.0f} req/s, ratio {worker_rate / plain:.2f} (goal >= 0.5); "
-                f"CPU per run: worker {worker_cpu * 1000:.2f} ms, "
-                f"plain loop {plain_cpu * 1000:.2f} ms"
+                f"({layout} on both sides, one recorder): worker {worker_rate:.0f} probes/s, "
+                f"plain requests {plain:.0f} req/s, ratio {worker_rate / plain:.2f}; "
+                f"CPU per run: worker + recorder {worker_cpu * 1000:.2f} ms "
+                f"(recorder {split['recorder'] * 1000:.2f} ms), "
+                f"plain loop {plain_cpu * 1000:.2f} ms, {worker_cpu / plain_cpu:.2f}x{goals}"
             )
         target.delay_ms.value = 0
     finally:
         for worker in workers:
             stop_worker(worker)
+        # Its states are due (the recorder made them): no later benchmark should dispatch them.
+        Probe.objects.filter(pk__in=[p.pk for p in probes]).update(is_enabled=False)
 
 
 # --- (b) lateness --------------------------------------------------------------------------------
@@ -523,9 +553,113 @@ def bench_history(big: int, budget_seconds: float) -> None:
     )
 
 
+# --- (e) scale: many probes, two vantage points, one recorder ---------------------------------
+
+
+def queue_length(client, queue: str) -> int:
+    return client.llen(queue)
+
+
+def bench_scale(target: Target, probes_count: int, seconds: int, interval: int) -> None:
+    import redis
+    from django.conf import settings
+    from django.utils import timezone
+
+    from monitors import scheduler
+    from monitors.models import Probe, ProbeResult, ProbeState
+    from statuspage.celery import app
+
+    vantage_points = ["e1", "e2"]
+    components = [make_component(f"scale-{i}") for i in range(50)]
+    Probe.objects.bulk_create(
+        [
+            Probe(
+                component=components[i % len(components)], name=f"p{i}", kind="http",
+                config={"url": target.url}, conditions=[{"condition": "[STATUS] == 200"}],
+                vantage_points=vantage_points, interval_seconds=interval, timeout_seconds=5,
+            )
+            for i in range(probes_count)
+        ],
+        batch_size=1000,
+    )  # fmt: skip
+    client = redis.Redis.from_url(BROKER)
+    processes = [start_worker(f"probes.{vp}", 20, index) for index, vp in enumerate(vantage_points)]
+    recorder = start_recorder()
+    processes.append(recorder)
+    tick = settings.PROBE_DISPATCH_SECONDS
+    lateness: list[float] = []
+    durations: list[float] = []
+    backlog: list[tuple[float, int, int]] = []  # (seconds in, results waiting, runs waiting)
+    dispatched = 0
+    started_at = timezone.now()
+    cpu_before = None
+    try:
+        time.sleep(5)  # the workers start
+        cpu_before = cpu_seconds(processes)
+        with app.connection_for_write(BROKER) as conn:
+            began = time.monotonic()
+            end = began + seconds
+            next_tick = began
+            while time.monotonic() < end:
+                started = time.perf_counter()
+                dispatches = scheduler.dispatch_due(timezone.now(), broker_connection=conn)
+                handed_out = timezone.now()
+                durations.append(time.perf_counter() - started)
+                dispatched += len(dispatches)
+                for dispatch in dispatches:
+                    lateness.append(max(0.0, (handed_out - dispatch.scheduled_at).total_seconds()))
+                runs_waiting = sum(queue_length(client, f"probes.{vp}") for vp in vantage_points)
+                backlog.append(
+                    (time.monotonic() - began, queue_length(client, "results"), runs_waiting)
+                )
+                next_tick += tick
+                time.sleep(max(0, next_tick - time.monotonic()))
+        cpu_used = cpu_seconds(processes) - cpu_before
+        drained_in = None
+        drain_start = time.monotonic()
+        if wait_until(lambda: queue_length(client, "results") == 0, 120):
+            drained_in = time.monotonic() - drain_start
+        time.sleep(3)  # the last runs of the last pass
+    finally:
+        for process in processes:
+            stop_worker(process)
+    recorded = ProbeResult.objects.filter(checked_at__gte=started_at).count()
+    run_lateness = [
+        (checked - scheduled).total_seconds()
+        for scheduled, checked in ProbeResult.objects.filter(checked_at__gte=started_at)
+        .values_list("scheduled_at", "checked_at")
+        .iterator()
+    ]
+    half = len(backlog) // 2
+    first_half = max(b[1] for b in backlog[:half]) if half else 0
+    second_half = max(b[1] for b in backlog[half:]) if backlog else 0
+    expected = probes_count * len(vantage_points) * seconds / interval
+    print(
+        f"(e) {probes_count} probes x {len(vantage_points)} vantage points every {interval} s "
+        f"({probes_count * len(vantage_points) / interval:.0f} runs/s), beat every {tick} s for "
+        f"{seconds} s, a worker per vantage point ({cpu_seconds_text(cpu_used, seconds)}), one "
+        f"recorder: {dispatched} runs handed out (expected about {expected:.0f}), "
+        f"{recorded} recorded; dispatch lateness p50 {percentile(lateness, 0.5):.3f} s, "
+        f"p99 {percentile(lateness, 0.99):.3f} s, max {max(lateness):.3f} s (goal p99 < 1 s); "
+        f"one dispatch pass p50 {percentile(durations, 0.5) * 1000:.0f} ms, "
+        f"max {max(durations) * 1000:.0f} ms; run started after its slot p50 "
+        f"{percentile(run_lateness, 0.5):.3f} s, p99 {percentile(run_lateness, 0.99):.3f} s; "
+        f"recorder backlog (result messages waiting) max {first_half} in the first half, "
+        f"{second_half} in the second, {backlog[-1][1]} at the end, drained in "
+        + (f"{drained_in:.1f} s" if drained_in is not None else "more than 120 s [MISS]")
+        + f"; probe runs waiting at most {max(b[2] for b in backlog)} messages"
+    )
+    ProbeState.objects.filter(vantage_point__in=vantage_points).delete()
+    flush_broker()
+
+
+def cpu_seconds_text(cpu: float, seconds: float) -> str:
+    return f"workers and recorder used {cpu / seconds:.2f} CPU cores"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="a,b,c,d")
+    parser.add_argument("--only", default="a,b,c,d,e")
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument(
@@ -539,6 +673,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=40)
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--big", type=int, default=10_000_000)
+    parser.add_argument("--scale-probes", type=int, default=5000, help="(e)")
+    parser.add_argument("--scale-seconds", type=int, default=120, help="(e)")
+    parser.add_argument("--scale-interval", type=int, default=30, help="(e)")
     parser.add_argument("--budget", type=float, default=900, help="seconds for (d)'s inserts")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -565,6 +702,8 @@ def main() -> None:
             bench_detection(target, args.trials)
         if "d" in only:
             bench_history(args.big, args.budget)
+        if "e" in only:
+            bench_scale(target, args.scale_probes, args.scale_seconds, args.scale_interval)
     finally:
         flush_broker()
         target.stop()

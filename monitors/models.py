@@ -3,7 +3,7 @@
 import re
 
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from monitors.latency import empty_histogram, histogram_percentile
@@ -359,3 +359,36 @@ class FiringAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.name or self.fingerprint}"
+
+
+def update_rows(model, rows: list, fields: list[str]) -> None:
+    """Save `fields` of many rows of `model` at once. On PostgreSQL one
+    UPDATE … FROM (VALUES …) per 1,000 rows: Django's bulk_update builds a CASE expression per
+    field and row, which costs about a millisecond of CPU per row (the dispatcher moves
+    hundreds of `next_run_at` per pass, the recorder hundreds of states per batch)."""
+    if not rows or not fields:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(rows, fields, batch_size=500)
+        return
+    quote = connection.ops.quote_name
+    targets = [model._meta.get_field(name) for name in fields]
+    pk = model._meta.pk
+    casts = [f"CAST(%s AS {field.db_type(connection)})" for field in [pk, *targets]]
+    row_sql = "(" + ", ".join(casts) + ")"
+    names = ", ".join(quote(field.column) for field in [pk, *targets])
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in targets)
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for offset in range(0, len(rows), 1000):
+            chunk = rows[offset : offset + 1000]
+            values = []
+            for row in chunk:
+                values.append(row.pk)
+                values += [f.get_db_prep_save(getattr(row, f.attname), connection) for f in targets]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} "
+                f"FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v({names}) "
+                f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}",
+                values,
+            )

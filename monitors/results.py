@@ -1,23 +1,18 @@
-"""Recording one probe run: the raw result, the rollups, the confirmation state, the probe's
-status across vantage points, the component's automatic status, the recomputed public
-statuses and the automatic incidents, all in one transaction.
-
-Idempotent per (probe, vantage point, scheduled time): a redelivered run (a worker killed
-mid-probe, acks_late) hits the unique constraint on `ProbeResult` and changes nothing.
+"""What a probe run found (`RunResult`) and what follows from results: the probe's status
+across vantage points, vantage-point network problems, the component's automatic status and
+the automatic incidents. The recorder (`monitors.recorder`) stores the results and calls these
+inside its transaction; the settle beat calls them on its own.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from django.db import connection, transaction
+from datetime import datetime
 
 from monitors import confirmation
 from monitors.automatic import reconcile_automatic_incidents
-from monitors.models import FiringAlert, Probe, ProbeResult, ProbeState, VantagePointProblem
-from monitors.rollups import add_to_rollups
+from monitors.models import FiringAlert, Probe, ProbeState, VantagePointProblem
 from statuspage import status as rules
 from statuspage.changes import public_change
 from statuspage.models import Component, Incident, Origin
@@ -96,171 +91,6 @@ def certificate_facts(details: dict | None) -> dict | None:
     return {key: details[key] for key in CERTIFICATE_KEYS if key in details}
 
 
-def lock_probe(probe_id: int) -> bool:
-    """Take the probe's row lock for the rest of the transaction; False if it is gone."""
-    if connection.vendor == "sqlite":
-        return Probe.objects.filter(pk=probe_id).exists()  # the write lock serialises
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {Probe._meta.db_table} WHERE id = %s FOR UPDATE", [probe_id])
-        return cursor.fetchone() is not None
-
-
-RESULT_FIELDS = [field for field in ProbeResult._meta.concrete_fields if not field.primary_key]
-
-
-def insert_once(result: ProbeResult) -> ProbeResult | None:
-    """Insert a result unless its run (probe, vantage point, scheduled time) is already stored:
-    one INSERT … ON CONFLICT DO NOTHING against the unique constraint, instead of a lookup
-    first. Return the saved result, or None for a duplicate."""
-    table = connection.ops.quote_name(ProbeResult._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in RESULT_FIELDS)
-    placeholders = ", ".join(["%s"] * len(RESULT_FIELDS))
-    unique = ", ".join(
-        connection.ops.quote_name(ProbeResult._meta.get_field(name).column)
-        for name in ("probe", "vantage_point", "scheduled_at")
-    )
-    values = [
-        field.get_db_prep_save(getattr(result, field.attname), connection)
-        for field in RESULT_FIELDS
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
-            f"ON CONFLICT ({unique}) DO NOTHING RETURNING id",
-            values,
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    result.pk = row[0]
-    result._state.adding = False
-    result._state.db = connection.alias
-    return result
-
-
-def record_result(
-    probe: Probe,
-    vantage_point: str,
-    run: RunResult,
-    *,
-    now: datetime,
-    checked_at: datetime | None = None,
-    scheduled_at: datetime | None = None,
-) -> ProbeResult | None:
-    """Record one run (started at `checked_at`, known at `now`, for the slot `scheduled_at`);
-    return the stored result, or None when that run was already recorded."""
-    checked_at = checked_at or now
-    scheduled_at = scheduled_at or checked_at
-    with transaction.atomic():
-        # One recorder per probe at a time: the quorum read below must see the other vantage
-        # points' latest state. The run keeps the probe it was started with (its thresholds
-        # and vantage points as they were then; the settle beat catches up with later edits).
-        if not lock_probe(probe.pk):
-            log.info("probe %s was deleted during its run at %s", probe.pk, vantage_point)
-            return None
-        result = insert_once(
-            ProbeResult(
-                probe=probe,
-                vantage_point=vantage_point,
-                scheduled_at=scheduled_at,
-                checked_at=checked_at,
-                ok=run.ok,
-                latency_ms=run.latency_ms,
-                status_code=run.status_code,
-                failed_condition=run.failed_condition,
-                seen=run.seen,
-                error=run.error,
-                severity=run.severity,
-            )
-        )
-        if result is None:
-            log.info("probe %s at %s for %s already recorded", probe, vantage_point, scheduled_at)
-            return None
-        states = {s.vantage_point: s for s in ProbeState.objects.filter(probe=probe)}
-        state = states.get(vantage_point)
-        if state is None:
-            state = ProbeState.objects.create(
-                probe=probe, vantage_point=vantage_point, next_run_at=now, since=now
-            )
-            states[vantage_point] = state
-        downtime = downtime_since_last(probe, state, now)
-        add_to_rollups(probe.pk, vantage_point, checked_at, run.ok, run.latency_ms, downtime)
-        if state.last_scheduled_at is not None and scheduled_at < state.last_scheduled_at:
-            return result  # a late redelivery: counted in history, too old to move the state
-        before = status_across(probe, states.values())
-        was_down = state.is_down
-        update_state(probe, state, run, now, scheduled_at)
-        after = status_across(probe, states.values())
-        if after != rules.OPERATIONAL or state.is_down or was_down:
-            track_network_problem(probe, state, after, now)
-        if after != before or (after != rules.OPERATIONAL and lacks_open_incident(probe)):
-            # Also while failing without an incident: a maintenance window may just have
-            # ended, or a dependency's suspected failure has settled.
-            on_probe_status_changed(probe, now)
-        elif connection.vendor == "postgresql":
-            # Nothing public changed: losing this commit in a database crash would cost one
-            # probe run (the next one comes within an interval), so do not wait for the WAL
-            # flush. Commits that change a status keep the full guarantee.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-    return result
-
-
-def downtime_since_last(probe: Probe, state: ProbeState, now: datetime) -> float:
-    """Seconds since this vantage point's previous result, if it was confirmed down then;
-    capped so that a gap in probing (the dispatcher stopped) is not all counted as downtime."""
-    if not state.is_down or state.last_checked_at is None:
-        return 0.0
-    gap = (now - state.last_checked_at).total_seconds()
-    return max(0.0, min(gap, 2 * max(probe.interval_seconds, probe.recheck_seconds)))
-
-
-STATE_FIELDS = [
-    field.attname
-    for field in ProbeState._meta.concrete_fields
-    if not field.primary_key and field.attname not in ("probe_id", "vantage_point")
-]
-
-
-def update_state(
-    probe: Probe, state: ProbeState, run: RunResult, now: datetime, scheduled_at: datetime
-) -> None:
-    old = confirmation.Confirmation(
-        state.consecutive_failures, state.consecutive_successes, state.is_down
-    )
-    new = confirmation.step(old, run.ok, probe.failure_threshold, probe.success_threshold)
-    stored = {name: getattr(state, name) for name in STATE_FIELDS}
-    state.consecutive_failures = new.consecutive_failures
-    state.consecutive_successes = new.consecutive_successes
-    state.last_scheduled_at = scheduled_at
-    state.last_checked_at = now
-    state.last_ok = run.ok
-    state.last_summary = run.summary
-    if run.certificate is not None:
-        state.certificate = run.certificate
-    if not run.ok:
-        if old.consecutive_failures == 0 and not old.is_down:
-            state.failing_since = now
-            state.severity = ""
-        state.severity = confirmation.worse_severity(state.severity, run.severity)
-        state.failed_condition = run.failed_condition or clip(run.error, 200)
-        state.seen = run.seen
-    elif not new.is_down and not new.in_transition:
-        state.failing_since = None
-        state.severity = ""
-    if new.is_down != old.is_down:
-        state.since = now
-    state.is_down = new.is_down
-    if new.in_transition:
-        # Recheck soon instead of waiting for the next slot on the normal interval.
-        recheck = now + timedelta(seconds=max(1, probe.recheck_seconds))
-        state.next_run_at = min(state.next_run_at, recheck)
-    # Only what moved: a plain success rewrites three or four columns, not the whole row.
-    changed = [name for name in STATE_FIELDS if getattr(state, name) != stored[name]]
-    if changed:
-        state.save(update_fields=changed)
-
-
 def status_across(probe: Probe, states) -> str:
     """The probe's status across its vantage points (quorum of confirmed failures)."""
     down = [s.severity for s in states if s.is_down and s.vantage_point in probe.vantage_points]
@@ -321,14 +151,20 @@ def lacks_open_incident(probe: Probe) -> bool:
 
 
 def on_probe_status_changed(probe: Probe, now: datetime) -> None:
-    """Carry a probe's new status to its component, the automatic incidents and (at the end
-    of the public change) the public statuses. The caller holds the probe's row lock, which
-    comes before the component locks in the one global order."""
+    on_probes_status_changed([probe], now)
+
+
+def on_probes_status_changed(probes, now: datetime) -> None:
+    """Carry probes' new statuses to their components, the automatic incidents and (at the
+    end of the public change) the public statuses: one public change for them all. The caller
+    holds the probes' row locks, which come before the component locks in the one global
+    order."""
     with public_change(now, changed=False):
-        auto_status = component_auto_status(probe.component_id, now)
-        Component.objects.filter(pk=probe.component_id).exclude(auto_status=auto_status).update(
-            auto_status=auto_status
-        )
+        for component_id in sorted({probe.component_id for probe in probes}):
+            auto_status = component_auto_status(component_id, now)
+            Component.objects.filter(pk=component_id).exclude(auto_status=auto_status).update(
+                auto_status=auto_status
+            )
         reconcile_automatic_incidents(now)
 
 

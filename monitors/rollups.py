@@ -31,6 +31,18 @@ def hour_start(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+@dataclass(frozen=True)
+class RollupEntry:
+    """One result as the rollups count it."""
+
+    probe_id: int
+    vantage_point: str
+    checked_at: datetime
+    ok: bool
+    latency_ms: float | None
+    downtime_seconds: float
+
+
 def add_to_rollups(
     probe_id: int,
     vantage_point: str,
@@ -39,45 +51,68 @@ def add_to_rollups(
     latency_ms: float | None,
     downtime_seconds: float,
 ) -> None:
-    """Count one result in its hour's and its day's rollup: one upsert of both rows, the
-    counters added and the histogram bucket incremented in the database, so that it needs no
-    read first and no lock (each row is updated atomically by its own statement)."""
+    """Count one result in its hour's and its day's rollup (see `add_many_to_rollups`)."""
+    add_many_to_rollups(
+        [RollupEntry(probe_id, vantage_point, checked_at, ok, latency_ms, downtime_seconds)]
+    )
+
+
+def add_many_to_rollups(entries: Iterable[RollupEntry]) -> None:
+    """Count results in their hours' and days' rollups: the entries are summed per rollup row
+    here, then one upsert adds the sums in the database (counters added, histograms added
+    bucket by bucket), so that it needs no read first and no lock (each row is updated
+    atomically by its own statement), and a batch costs one statement per 500 rows."""
+    sums: dict[tuple, list] = {}
+    for entry in entries:
+        for period, start in (
+            (ProbeRollup.Period.HOUR, hour_start(entry.checked_at)),
+            (ProbeRollup.Period.DAY, times.day_start(entry.checked_at)),
+        ):
+            key = (entry.probe_id, entry.vantage_point, period, start)
+            row = sums.get(key)
+            if row is None:
+                row = sums[key] = [0, 0, 0.0, None, 0.0, 0, empty_histogram()]
+            row[0] += 1
+            row[1] += 0 if entry.ok else 1
+            row[2] += entry.downtime_seconds
+            if entry.latency_ms is not None:
+                if row[3] is None or entry.latency_ms > row[3]:
+                    row[3] = entry.latency_ms
+                row[4] += entry.latency_ms
+                row[5] += 1
+                row[6][bucket_index(entry.latency_ms)] += 1
+    if not sums:
+        return
     histogram_field = ProbeRollup._meta.get_field("histogram")
     start_field = ProbeRollup._meta.get_field("start")
-    fresh = empty_histogram()
-    if latency_ms is not None:
-        fresh[bucket_index(latency_ms)] = 1
-    counts = [
-        0 if ok else 1,
-        downtime_seconds,
-        latency_ms,
-        latency_ms or 0.0,
-        0 if latency_ms is None else 1,
-        histogram_field.get_db_prep_save(fresh, connection),
-    ]
-    values = []
-    for period, start in (
-        (ProbeRollup.Period.HOUR, hour_start(checked_at)),
-        (ProbeRollup.Period.DAY, times.day_start(checked_at)),
-    ):
-        values += [probe_id, vantage_point, period, start_field.get_db_prep_save(start, connection)]
-        values += counts
-    histogram = "monitors_proberollup.histogram"
-    if latency_ms is not None:
-        histogram = increment_bucket_sql(connection.vendor, bucket_index(latency_ms))
+    rows = list(sums.items())
+    sql_for = ROLLUP_UPSERT.format
     with connection.cursor() as cursor:
-        cursor.execute(ROLLUP_UPSERT.format(histogram=histogram), values)
+        for offset in range(0, len(rows), 500):
+            chunk = rows[offset : offset + 500]
+            values: list = []
+            for (probe_id, vantage_point, period, start), row in chunk:
+                values += [probe_id, vantage_point, period]
+                values.append(start_field.get_db_prep_save(start, connection))
+                values += row[:6]
+                values.append(histogram_field.get_db_prep_save(row[6], connection))
+            placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                sql_for(rows=placeholders, histogram=add_histograms_sql(connection.vendor)),
+                values,
+            )
 
 
-# Both rows in one statement; a missing row starts from this one result (EXCLUDED). The
-# maximum ignores NULL (no latency) on every database, which GREATEST/MAX do not.
+# A missing row starts from the sums (EXCLUDED). The maximum ignores NULL (no latency) on
+# every database, which GREATEST/MAX do not. Each key appears once per statement (summed
+# above), as ON CONFLICT DO UPDATE requires.
 ROLLUP_UPSERT = """
     INSERT INTO monitors_proberollup
         (probe_id, vantage_point, period, start, checks, failures, downtime_seconds,
          latency_max_ms, latency_sum_ms, latency_count, histogram)
-    VALUES (%s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s)
+    VALUES {rows}
     ON CONFLICT (probe_id, vantage_point, period, start) DO UPDATE SET
-        checks = monitors_proberollup.checks + 1,
+        checks = monitors_proberollup.checks + EXCLUDED.checks,
         failures = monitors_proberollup.failures + EXCLUDED.failures,
         downtime_seconds = monitors_proberollup.downtime_seconds + EXCLUDED.downtime_seconds,
         latency_max_ms = CASE
@@ -91,23 +126,26 @@ ROLLUP_UPSERT = """
 """
 
 
-def increment_bucket_sql(vendor: str, index: int) -> str:
-    """SQL for the stored histogram with bucket `index` (an int from `bucket_index`, never
-    user input) one higher; a histogram of the wrong shape (none stored yet) starts afresh."""
+def add_histograms_sql(vendor: str) -> str:
+    """SQL for the stored histogram plus the new one, bucket by bucket; a stored histogram of
+    the wrong shape (none stored yet) starts afresh from the new one."""
     size = len(LATENCY_BUCKETS_MS) + 1
-    stored = "monitors_proberollup.histogram"
+    stored, new = "monitors_proberollup.histogram", "EXCLUDED.histogram"
     if vendor == "postgresql":
+        buckets = ", ".join(
+            f"({stored} ->> {i})::integer + ({new} ->> {i})::integer" for i in range(size)
+        )
         return (
             f"CASE WHEN jsonb_array_length({stored}) = {size} "
-            f"THEN jsonb_set({stored}, '{{{index}}}', "
-            f"to_jsonb(({stored} ->> {index})::integer + 1)) "
-            "ELSE EXCLUDED.histogram END"
+            f"THEN jsonb_build_array({buckets}) ELSE {new} END"
         )
     if vendor == "sqlite":
+        buckets = ", ".join(
+            f"json_extract({stored}, '$[{i}]') + json_extract({new}, '$[{i}]')" for i in range(size)
+        )
         return (
             f"CASE WHEN json_array_length({stored}) = {size} "
-            f"THEN json_set({stored}, '$[{index}]', json_extract({stored}, '$[{index}]') + 1) "
-            "ELSE EXCLUDED.histogram END"
+            f"THEN json_array({buckets}) ELSE {new} END"
         )
     raise NotImplementedError(f"rollup histograms on {vendor}")
 

@@ -15,7 +15,7 @@ recompute or bump), so an action called from the recorder or the admin is publis
 with the rest.
 
 Lock order, everywhere: the probe row a recorder works for (taken before this boundary; see
-`monitors.results.record_result`), then all component rows (here), then the incident or
+`monitors.recorder.record_batch`), then all component rows (here), then the incident or
 maintenance row an action edits, then the SiteState row (the bump, at the very end).
 """
 

@@ -2,7 +2,8 @@
 
 Prepares (migrate, demo staff user, example config, static files), then runs the lending
 platform simulator, the web server (gunicorn), a Celery worker for the default queue, a probe
-worker for the local vantage point and the single beat.
+worker for the local vantage point (it uses only the broker), the recorder that stores what the
+probe workers found (monitors/recorder.py) and the single beat.
 
 The terminal stays readable: the URLs and the demo login, then one line per process start,
 exit or restart. Each process writes to `$VAR_DIR/log/<name>.log` (VAR_DIR defaults to `var/`,
@@ -152,6 +153,18 @@ def commands(port: str, vantage_point: str) -> dict[str, list[str]]:
             "20",
             "-n",
             f"probes-{vantage_point}@%h",
+            "-l",
+            "INFO",
+        ],
+        "recorder": [
+            *celery,
+            "worker",
+            "-Q",
+            "results",
+            "-P",
+            "solo",
+            "-n",
+            "recorder@%h",
             "-l",
             "INFO",
         ],

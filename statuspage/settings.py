@@ -382,6 +382,12 @@ PROBE_DISPATCH_LOOKAHEAD_SECONDS = env_int(
 PROBE_DISPATCH_BATCH = env_int("PROBE_DISPATCH_BATCH", 5000, minimum=1)
 PROBE_MAX_TIMEOUT_SECONDS = env_int("PROBE_MAX_TIMEOUT_SECONDS", 60, minimum=1)
 PROBE_DEADLINE_MARGIN_SECONDS = env_int("PROBE_DEADLINE_MARGIN_SECONDS", 5, minimum=1)
+# Probe workers (monitors.runner): runs per `run_probes` message, checks in flight per worker
+# process, and how results go to the recorder (a message per this many, or this old, in ms).
+PROBE_RUNS_PER_MESSAGE = env_int("PROBE_RUNS_PER_MESSAGE", 200, minimum=1)
+PROBE_THREADS = env_int("PROBE_THREADS", 20, minimum=1)
+PROBE_RESULTS_PER_MESSAGE = env_int("PROBE_RESULTS_PER_MESSAGE", 500, minimum=1)
+PROBE_RESULTS_FLUSH_SECONDS = env_int("PROBE_RESULTS_FLUSH_MS", 500, minimum=1) / 1000
 AUTO_RESOLVE_QUIET_SECONDS = env_int("AUTO_RESOLVE_QUIET_SECONDS", 600, minimum=0)
 # Subscribers hear of an automatic incident's escalation at most once per this many minutes.
 ESCALATION_NOTIFY_MINUTES = env_int("ESCALATION_NOTIFY_MINUTES", 15, minimum=0)
@@ -426,9 +432,11 @@ CELERY_BEAT_SCHEDULE["watch-monitoring"] = {
     "schedule": 10.0,
     "options": {"expires": 9},
 }
-# run_probe is sent to `probes.<vantage point>` explicitly; the rest run on the default queue.
+# run_probes is sent to `probes.<vantage point>` explicitly, results to the recorder's queue;
+# the rest run on the default queue.
 CELERY_TASK_ROUTES = {
     **globals().get("CELERY_TASK_ROUTES", {}),
+    "monitors.tasks.record_results": {"queue": "results"},
     "monitors.tasks.dispatch_due_probes": {"queue": "default"},
     "monitors.tasks.settle_automatic_incidents_task": {"queue": "default"},
     "monitors.tasks.purge_probe_history": {"queue": "default"},

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitors.models import Probe
-from monitors.results import RunResult, record_result
+from monitors.recorder import record_result
+from monitors.results import RunResult
 from statuspage import actions, changes
 from statuspage.changes import public_change
 from statuspage.enqueue import enqueue

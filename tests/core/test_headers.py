@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from monitors.models import Probe
-from monitors.results import RunResult, record_result
+from monitors.recorder import record_result
+from monitors.results import RunResult
 from statuspage.public.caching import clear_public_cache
 from tests.public import worlds
 

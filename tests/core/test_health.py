@@ -9,7 +9,8 @@ import time_machine
 from django.test import Client
 
 from monitors.models import DispatcherState, Probe
-from monitors.results import RunResult, record_result
+from monitors.recorder import record_result
+from monitors.results import RunResult
 from statuspage.subscriptions.models import Delivery, Notification
 
 pytestmark = pytest.mark.django_db

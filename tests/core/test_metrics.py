@@ -12,7 +12,8 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitors.models import DispatcherState, Probe
-from monitors.results import RunResult, record_result
+from monitors.recorder import record_result
+from monitors.results import RunResult
 from statuspage import actions
 from statuspage.models import AuditEntry, Component
 from statuspage.subscriptions.models import Delivery, Notification

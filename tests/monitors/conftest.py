@@ -4,7 +4,8 @@ import pytest
 import time_machine
 
 from monitors.models import Probe
-from monitors.results import RunResult, record_result
+from monitors.recorder import record_result
+from monitors.results import RunResult
 
 START = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 

@@ -123,12 +123,14 @@ def broker_client():
 
 
 def sent_runs(client) -> list[tuple[int, str, str]]:
-    """(probe id, vantage point, slot) of every run_probe message on the two queues."""
+    """(probe id, vantage point, slot) of every run in the run_probes messages on the two
+    queues."""
     runs = []
     for queue in ("probes.sh", "probes.sz"):
         for raw in client.lrange(queue, 0, -1):
             args, _kwargs, _embed = json.loads(base64.b64decode(json.loads(raw)["body"]))
-            runs.append(tuple(args))
+            vantage_point, wires = args
+            runs += [(probe_id, vantage_point, slot) for probe_id, slot, _, _ in wires]
     return runs
 
 

@@ -1,8 +1,9 @@
-"""A probe worker survives its broker going away: a private redis-server, stopped for
-BROKER_OUTAGE_SECONDS (60 by default, as the outage that used to kill the worker) and started
-again on the same port, under a real Celery probe worker. Needs a database the worker can
-reach: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/sp_NAME (skipped on SQLite:
-it runs once, in the PostgreSQL stage). Slow (over a minute): marked integration."""
+"""A probe worker (and the recorder) survive their broker going away: a private redis-server,
+stopped for BROKER_OUTAGE_SECONDS (60 by default, as the outage that used to kill the worker)
+and started again on the same port, under a real Celery probe worker (with no database) and
+recorder. Needs a database the recorder can reach: run with
+DATABASE_URL=postgres://postgres@127.0.0.1:5432/sp_NAME (skipped on SQLite: it runs once, in
+the PostgreSQL stage). Slow (over a minute): marked integration."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from statuspage.celery import app
 from statuspage.models import Component
 from tests.servers import CeleryWorker, PrivateRedis, wait_for
 
-from .test_worker_integration import Target
+from .test_worker_integration import NO_DATABASE, Target
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -118,7 +119,12 @@ def test_a_probe_worker_survives_its_broker_stopping_and_resumes_without_stale_r
         "-Q", "probes.outage", "-P", "threads", "-c", "4", "-l", "INFO",
         name=f"probes.outage-{uuid.uuid4().hex[:6]}",
         log=log_path,
+        DATABASE_URL=NO_DATABASE,
     )  # fmt: skip
+    recorder_log = tmp_path / "recorder.log"
+    recorder = CeleryWorker(
+        private_redis.url(), "-Q", "results", "-P", "solo", "-l", "INFO", log=recorder_log
+    )
     try:
         with Dispatcher(private_redis.url()):
             wait_for(lambda: ProbeResult.objects.count() >= PROBES, 40, "runs")
@@ -127,6 +133,7 @@ def test_a_probe_worker_survives_its_broker_stopping_and_resumes_without_stale_r
             stopped_at = timezone.now()
             time.sleep(OUTAGE_SECONDS)  # the outage itself: real time, nothing to move
             assert worker.poll() is None, log_path.read_text()[-3000:]
+            assert recorder.poll() is None, recorder_log.read_text()[-3000:]
             private_redis.start()
             restarted_at = timezone.now()
 
@@ -138,6 +145,7 @@ def test_a_probe_worker_survives_its_broker_stopping_and_resumes_without_stale_r
         log = log_path.read_text()
         assert worker.poll() is None, log[-3000:]
         assert "has no attribute 'hostname'" not in log, log[-3000:]
+        assert recorder.poll() is None, recorder_log.read_text()[-3000:]
         after = ProbeResult.objects.filter(checked_at__gt=stopped_at)
         # No burst: no run was held over the outage and run late, and no slot ran twice.
         late = [r for r in after if r.checked_at - r.scheduled_at > timedelta(seconds=INTERVAL)]
@@ -146,3 +154,4 @@ def test_a_probe_worker_survives_its_broker_stopping_and_resumes_without_stale_r
         assert after.count() <= PROBES * per_probe
     finally:
         worker.stop()
+        recorder.stop()

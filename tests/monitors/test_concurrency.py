@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, connections
 
 from monitors.models import ProbeResult, ProbeRollup, ProbeState
-from monitors.results import record_result
+from monitors.recorder import record_result
 from statuspage.celery import app
 from statuspage.models import Incident
 

@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from monitors.models import ProbeResult, ProbeRollup, ProbeState, VantagePointProblem
-from monitors.results import RunResult, record_result
+from monitors.recorder import record_result
+from monitors.results import RunResult
 from statuspage.models import Component, Incident
 
 from .conftest import bad, feed, good

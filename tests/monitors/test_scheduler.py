@@ -1,3 +1,4 @@
+import base64
 import json
 import os
 from collections import Counter
@@ -7,6 +8,7 @@ import pytest
 import redis
 
 from monitors.models import ProbeState
+from monitors.runner import Run, spec_of
 from monitors.scheduler import (
     claim_due,
     next_slot,
@@ -107,7 +109,9 @@ def test_a_long_stopped_dispatcher_runs_once_now_instead_of_replaying(clock, mak
     assert claim_due(now, 0, 10) == []
 
 
-def test_it_sends_each_run_to_its_vantage_points_queue_with_eta_and_expiry(clock, make_probe):
+def test_it_sends_each_run_with_its_spec_slot_and_expiry_to_its_vantage_points_queue(
+    clock, make_probe
+):
     client = redis.Redis.from_url(BROKER)
     client.delete("probes.shanghai", "probes.shenzhen")
     probe = make_probe(vantage_points=["shanghai", "shenzhen"], interval_seconds=60)
@@ -120,24 +124,53 @@ def test_it_sends_each_run_to_its_vantage_points_queue_with_eta_and_expiry(clock
     with app.connection_for_write(BROKER) as connection:
         send(dispatches, now, broker_connection=connection)
     try:
-        messages = {}
-        for queue in ("probes.shanghai", "probes.shenzhen"):
+        for queue, dispatch in zip(("probes.shanghai", "probes.shenzhen"), dispatches, strict=True):
             (raw,) = client.lrange(queue, 0, -1)
-            messages[queue] = json.loads(raw)["headers"]
-        shanghai, shenzhen = messages["probes.shanghai"], messages["probes.shenzhen"]
-        assert shanghai["task"] == "monitors.tasks.run_probe"
-        assert shanghai["eta"] is None
-        assert shenzhen["eta"].startswith((now + timedelta(seconds=1)).isoformat()[:19])
-        for headers, dispatch in zip((shanghai, shenzhen), dispatches, strict=True):
-            assert headers["expires"].startswith(dispatch.expires_at.isoformat()[:19])
-            assert str(dispatch.scheduled_at.isoformat()) in headers["argsrepr"]
+            message = json.loads(raw)
+            assert message["headers"]["task"] == "monitors.tasks.run_probes"
+            # The message lives as long as its last run is worth running.
+            assert message["headers"]["expires"].startswith(dispatch.expires_at.isoformat()[:19])
+            (vantage_point, runs), _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+            (run,) = [Run.from_wire(wire) for wire in runs]
+            assert vantage_point == dispatch.vantage_point
+            assert (run.probe_id, run.scheduled_at, run.expires_at) == (
+                probe.pk,
+                dispatch.scheduled_at,
+                dispatch.expires_at,
+            )
+            # The worker needs no database: everything the check needs is in the message.
+            assert run.spec == spec_of(probe)
+            assert run.spec["config"] == probe.config
     finally:
         client.delete("probes.shanghai", "probes.shenzhen")
 
 
-def test_the_dispatcher_sends_runs_under_the_probe_tasks_name():
-    from monitors.scheduler import RUN_PROBE
-    from monitors.tasks import run_probe
+def test_runs_of_one_pass_share_a_message_per_vantage_point(
+    clock, make_probe, make_component, settings
+):
+    settings.PROBE_RUNS_PER_MESSAGE = 2
+    client = redis.Redis.from_url(BROKER)
+    client.delete("probes.shanghai")
+    component = make_component("bureau")
+    probes = [make_probe(component, name=f"p{i}", vantage_points=["shanghai"]) for i in range(5)]
+    now = clock.now()
+    for probe in probes:
+        ProbeState.objects.create(probe=probe, vantage_point="shanghai", next_run_at=now)
+    with app.connection_for_write(BROKER) as connection:
+        send(claim_due(now, 2, 10), now, broker_connection=connection)
+    try:
+        sizes = []
+        for raw in client.lrange("probes.shanghai", 0, -1):
+            (_vp, runs), _kwargs, _embed = json.loads(base64.b64decode(json.loads(raw)["body"]))
+            sizes.append(len(runs))
+        assert sorted(sizes) == [1, 2, 2]
+    finally:
+        client.delete("probes.shanghai")
 
-    assert run_probe.name == RUN_PROBE
-    assert RUN_PROBE in app.tasks
+
+def test_the_dispatcher_sends_runs_under_the_probe_tasks_name():
+    from monitors.scheduler import RUN_PROBES
+    from monitors.tasks import run_probes
+
+    assert run_probes.name == RUN_PROBES
+    assert RUN_PROBES in app.tasks

@@ -1,11 +1,13 @@
-"""Real probe workers, one per vantage point, on a real broker (Redis db 5), against a real
-local HTTP target. Needs a database the worker processes can reach: run with
+"""Real probe workers, one per vantage point, and a real recorder, on a real broker (Redis db 5),
+against a real local HTTP target. The probe workers get a database address where nothing
+listens: they need only the broker. The recorder needs a database it can reach: run with
 DATABASE_URL=postgres://postgres@127.0.0.1:5432/sp_monitors (skipped on in-memory SQLite)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -64,15 +66,30 @@ def broker():
     client.flushdb()
 
 
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+# Where a probe worker would find a database, if it looked: nowhere.
+NO_DATABASE = f"postgres://postgres@127.0.0.1:{closed_port()}/nowhere"
+
+
 @pytest.fixture
 def workers(broker):
+    """Start a probe worker for a queue (with no database), and the recorder with the first."""
     started: list[subprocess.Popen] = []
 
-    def start(queue: str) -> subprocess.Popen:
+    def start(queue: str, database: str | None = None) -> subprocess.Popen:
+        if not started and queue != "results":
+            start("results", database_url())
+        if database is None:
+            database = NO_DATABASE
         env = dict(
             os.environ,
             DJANGO_SETTINGS_MODULE="statuspage.settings",
-            DATABASE_URL=database_url(),
+            DATABASE_URL=database,
             CELERY_BROKER_URL=BROKER,
             CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
             AUTO_RESOLVE_QUIET_SECONDS="2",
@@ -274,3 +291,16 @@ def test_a_worker_killed_mid_probe_loses_no_result_and_double_counts_none(worker
     assert (result.scheduled_at, result.ok) == (slot, True)
     assert ProbeRollup.objects.get(period="hour").checks == 1
     assert ProbeState.objects.get(probe=probe).last_ok is True
+
+
+def test_a_probe_worker_with_no_database_probes_and_the_recorder_records(workers, target):
+    probe = make_probe("bureau", target.url, ["far"], interval_seconds=300)
+    slot = timezone.now().replace(microsecond=0)
+    worker = workers("probes.far")  # DATABASE_URL points where nothing listens
+    with app.connection_for_write(BROKER) as conn:
+        send([Dispatch(probe.pk, "far", slot, slot + timedelta(seconds=300))], timezone.now(), conn)
+    result = wait_for(lambda: ProbeResult.objects.filter(probe=probe).first(), 60, "the result")
+    assert (result.vantage_point, result.scheduled_at, result.ok) == ("far", slot, True)
+    assert target.requests == 1
+    assert worker.poll() is None
+    assert ProbeState.objects.get(probe=probe, vantage_point="far").last_ok is True

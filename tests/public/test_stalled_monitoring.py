@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from monitors.models import DispatcherState, Probe
-from monitors.results import record_result
+from monitors.recorder import record_result
 from statuspage.models import SiteState
 from statuspage.public import snapshot
 from tests.monitors.conftest import bad, good

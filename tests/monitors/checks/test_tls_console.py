@@ -6,7 +6,8 @@ from django.utils import timezone
 from monitors.checks.tls import TlsCheck
 from monitors.conditions import evaluate
 from monitors.models import Probe, ProbeState
-from monitors.results import RunResult, record_result
+from monitors.recorder import record_result
+from monitors.results import RunResult
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,350 @@
+"""Running probes at a vantage point, with nothing but the broker: the probe's spec travels in
+the message, the result goes back to the recorder (`monitors.recorder`) over the broker.
+
+A probe worker never opens a database connection, so it can sit wherever the broker is
+reachable, without database credentials:
+
+    celery -A statuspage worker -Q probes.local -P threads -c 8
+
+Batching, chosen for throughput (benchmarks/probes.py (a)) with the simplest pieces:
+
+- The dispatcher sends one `run_probes` message per vantage point and dispatch pass (up to
+  PROBE_RUNS_PER_MESSAGE runs), not one per run: Celery's cost per message (receive, decode,
+  the task's machinery, the late ack) is then paid once per pass instead of once per run.
+- The task holds each run until its slot, drops a run whose `expires_at` has passed (a
+  backlog never runs late), and runs the checks on the process's pool of PROBE_THREADS
+  threads, each check under its own deadline (`call_with_deadline`).
+- Results go to the recorder through the process's one `ResultSender`: the results of every
+  batch running in the process together, in `record_results` messages of up to
+  PROBE_RESULTS_PER_MESSAGE results or PROBE_RESULTS_FLUSH_MS old, on the `results` queue.
+- The run message is acknowledged (acks_late) only once every result is handed to the broker:
+  a worker killed mid-batch has its message delivered again, the runs are repeated and the
+  recorder drops the results it already has (idempotent per probe, vantage point and slot).
+
+Celery-batches (which buffers single messages inside the consumer and hands them to a task as a
+list) was considered and not used: the batches exist already where the work starts (one
+dispatch pass, one flush of results), so there is nothing to regroup, and the ack stays
+Celery's own late ack of one message.
+
+Time limits are layered: the probe's own timeout (at most PROBE_MAX_TIMEOUT_SECONDS) < the
+run's deadline (the timeout + PROBE_DEADLINE_MARGIN_SECONDS, enforced here because Celery's
+time limits are not enforced in a thread pool) < the task's soft time limit < its hard limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+from monitors.results import RunResult
+
+log = logging.getLogger(__name__)
+
+
+def spec_version(kind: str, config: dict, conditions: list, timeout_seconds: float) -> str:
+    """A short digest of what a run checks: a result run from an older spec (the probe was
+    edited since it was dispatched) is recognised by the recorder and dropped."""
+    canonical = json.dumps(
+        [kind, config, conditions, float(timeout_seconds)], sort_keys=True, default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def spec_of(probe) -> dict:
+    """What a worker needs to run `probe` (a `monitors.models.Probe`), as JSON: its check,
+    conditions and timeout, the version of those, and for heartbeat probes the last ping as
+    the dispatcher read it (the worker cannot read the database; the dispatch lookahead is a
+    couple of seconds, well inside any heartbeat's grace)."""
+    spec = {
+        "kind": probe.kind,
+        "config": probe.config,
+        "conditions": probe.conditions,
+        "timeout": probe.timeout_seconds,
+        "version": spec_version(probe.kind, probe.config, probe.conditions, probe.timeout_seconds),
+    }
+    if probe.kind == "heartbeat":
+        spec["ping"] = {
+            "last_ping_at": probe.last_ping_at.isoformat() if probe.last_ping_at else None,
+            "last_ping_ok": probe.last_ping_ok,
+            "created_at": probe.created_at.isoformat(),
+        }
+    return spec
+
+
+class DeadlineExceeded(Exception):
+    pass
+
+
+def call_with_deadline(function, deadline_seconds: float):
+    """Run `function()` in its own thread and give up waiting after `deadline_seconds`: a
+    check stuck in a library call cannot hold the worker's thread forever."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = function()
+        except BaseException as exc:  # handed to the caller, who records it
+            box["error"] = exc
+        finally:
+            connections.close_all()  # this thread's own connections, if the check used any
+
+    thread = threading.Thread(target=target, daemon=True, name="probe-run")
+    thread.start()
+    thread.join(deadline_seconds)
+    if thread.is_alive():
+        raise DeadlineExceeded(f"no answer within {deadline_seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def ping_facts(spec: dict) -> SimpleNamespace:
+    """The heartbeat check's view of its probe, from the spec (pk None: read nothing more)."""
+    ping = spec.get("ping") or {}
+
+    def moment(text):
+        return datetime.fromisoformat(text) if text else None
+
+    return SimpleNamespace(
+        pk=None,
+        last_ping_at=moment(ping.get("last_ping_at")),
+        last_ping_ok=ping.get("last_ping_ok", True),
+        created_at=moment(ping.get("created_at")) or timezone.now(),
+    )
+
+
+def execute(spec: dict) -> RunResult:
+    """Run a spec's check and conditions; anything that goes wrong is an error result."""
+    timeout = min(float(spec["timeout"]), settings.PROBE_MAX_TIMEOUT_SECONDS)
+    deadline = timeout + settings.PROBE_DEADLINE_MARGIN_SECONDS
+    try:
+        from monitors.checks import REGISTRY
+        from monitors.conditions import evaluate
+
+        check = REGISTRY[spec["kind"]]
+        probe = ping_facts(spec) if spec["kind"] == "heartbeat" else None
+        outcome = call_with_deadline(
+            lambda: check.run(spec["config"], timeout, probe=probe), deadline
+        )
+        verdict = evaluate(spec["conditions"], outcome)
+        return RunResult.from_check(outcome, verdict)
+    except Exception as exc:
+        log.warning("probe %s (%s) raised %r", spec.get("kind"), spec.get("version"), exc)
+        return RunResult.from_error(f"{type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run as the dispatcher sends it: probe, slot, until when it is worth running, spec."""
+
+    probe_id: int
+    scheduled_at: datetime
+    expires_at: datetime
+    spec: dict
+
+    def to_wire(self) -> list:
+        return [
+            self.probe_id,
+            self.scheduled_at.isoformat(),
+            self.expires_at.isoformat(),
+            self.spec,
+        ]
+
+    @classmethod
+    def from_wire(cls, wire: list) -> Run:
+        probe_id, scheduled_at, expires_at, spec = wire
+        return cls(
+            int(probe_id),
+            datetime.fromisoformat(scheduled_at),
+            datetime.fromisoformat(expires_at),
+            spec,
+        )
+
+
+def result_wire(run: Run, vantage_point: str, result: RunResult, checked_at: datetime) -> dict:
+    """A result as it travels to the recorder (`monitors.recorder.RunRecord.from_wire`)."""
+    return {
+        "probe_id": run.probe_id,
+        "vantage_point": vantage_point,
+        "scheduled_at": run.scheduled_at.isoformat(),
+        "checked_at": checked_at.isoformat(),
+        "version": run.spec.get("version", ""),
+        "run": asdict(result),
+    }
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> ThreadPoolExecutor:
+    """The process's probe threads, shared by every batch it runs at once."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(settings.PROBE_THREADS, thread_name_prefix="probe")
+        return _pool
+
+
+def run_one(run: Run, vantage_point: str) -> dict | None:
+    """Run one probe now, unless it expired while waiting for a thread."""
+    started = timezone.now()
+    if started >= run.expires_at:
+        log.info(
+            "probe %s at %s for %s expired unrun", run.probe_id, vantage_point, run.scheduled_at
+        )
+        return None
+    return result_wire(run, vantage_point, execute(run.spec), started)
+
+
+class ResultSender:
+    """The process's one way to the recorder: results from every batch running in the process
+    go out together, in a message per PROBE_RESULTS_PER_MESSAGE results or
+    PROBE_RESULTS_FLUSH_SECONDS (whichever first), so that the recorder sees a few large
+    batches rather than many small ones. A batch waits (`wait_sent`) until its results are
+    with the broker before its message may be acknowledged."""
+
+    def __init__(self, publish: Callable[[list[dict]], None]) -> None:
+        self.publish = publish
+        self.lock = threading.Condition()
+        self.pending: list[dict] = []
+        self.first_pending_at = 0.0
+        self.queued = 0  # results handed in so far
+        self.sent = 0  # of those, how many the broker has (or were given up on)
+        self.failed_upto = 0  # results up to here were lost with a failed publish
+        self.thread = threading.Thread(target=self.loop, daemon=True, name="result-sender")
+        self.thread.start()
+
+    def add(self, wire: dict) -> int:
+        """Hand in a result; return its ticket for `wait_sent`."""
+        with self.lock:
+            if not self.pending:
+                self.first_pending_at = time.monotonic()
+            self.pending.append(wire)
+            self.queued += 1
+            self.lock.notify_all()
+            return self.queued
+
+    def wait_sent(self, ticket: int) -> None:
+        """Wait until the result with `ticket` (and every earlier one) went out; raise if the
+        broker refused it: the batch fails, its results lost like runs dispatched while the
+        broker is down (the next slots run as usual)."""
+        with self.lock:
+            while self.sent < ticket:
+                self.lock.wait()
+            if ticket <= self.failed_upto:
+                raise ConnectionError("results could not be sent to the recorder")
+
+    def loop(self) -> None:
+        while True:
+            with self.lock:
+                while not self.pending:
+                    self.lock.wait()
+                while len(self.pending) < settings.PROBE_RESULTS_PER_MESSAGE:
+                    left = self.first_pending_at + settings.PROBE_RESULTS_FLUSH_SECONDS
+                    if left <= time.monotonic():
+                        break
+                    self.lock.wait(left - time.monotonic())
+                batch = self.pending[: settings.PROBE_RESULTS_PER_MESSAGE]
+                self.pending = self.pending[len(batch) :]
+                self.first_pending_at = time.monotonic()
+                upto = self.sent + len(batch)
+            try:
+                self.publish(batch)
+            except Exception:
+                log.exception("could not send %s results to the recorder", len(batch))
+                with self.lock:
+                    self.failed_upto = upto
+            with self.lock:
+                self.sent = upto
+                self.lock.notify_all()
+
+
+class ImmediateSender:
+    """Publishes each result at once, in the caller's thread: for eager tasks (tests), whose
+    recorder must run inside the caller's transaction."""
+
+    def __init__(self, publish: Callable[[list[dict]], None]) -> None:
+        self.publish = publish
+
+    def add(self, wire: dict) -> int:
+        self.publish([wire])
+        return 0
+
+    def wait_sent(self, ticket: int) -> None:
+        pass
+
+
+_senders: dict[Callable, ResultSender] = {}
+
+
+def sender_for(publish: Callable[[list[dict]], None]) -> ResultSender:
+    with _pool_lock:
+        if publish not in _senders:
+            _senders[publish] = ResultSender(publish)
+        return _senders[publish]
+
+
+def run_batch(
+    vantage_point: str, runs: list[Run], publish: Callable[[list[dict]], None], eager=False
+) -> int:
+    """Run each run at its slot (runs already due at once), hand the results to the process's
+    sender for `publish` (or publish each at once when `eager`), and return how many there
+    were. Returns once every result is published: only then may the batch's message be
+    acknowledged."""
+    waiting = sorted(runs, key=lambda run: run.scheduled_at)
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    sender = ImmediateSender(publish) if eager else sender_for(publish)
+    in_flight = 0
+    last_ticket = 0
+    results = 0
+
+    def run_and_report(run: Run) -> None:
+        wire = None
+        try:
+            wire = run_one(run, vantage_point)
+        finally:
+            finished.put(wire)
+
+    while waiting or in_flight:
+        now = time.time()
+        while waiting and waiting[0].scheduled_at.timestamp() <= now:
+            run = waiting.pop(0)
+            if run.expires_at.timestamp() <= now:
+                log.info(
+                    "probe %s at %s for %s expired", run.probe_id, vantage_point, run.scheduled_at
+                )
+                continue
+            pool().submit(run_and_report, run)
+            in_flight += 1
+        timeout = 1.0
+        if waiting:
+            timeout = max(0.001, min(timeout, waiting[0].scheduled_at.timestamp() - now))
+        if not in_flight:
+            if waiting:
+                time.sleep(timeout)
+            continue
+        try:
+            wire = finished.get(timeout=timeout)
+        except queue.Empty:
+            continue
+        in_flight -= 1
+        if wire is not None:
+            last_ticket = sender.add(wire)
+            results += 1
+    if last_ticket:
+        sender.wait_sent(last_ticket)
+    return results
