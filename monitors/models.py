@@ -140,6 +140,13 @@ class ProbeResult(models.Model):
             models.Index(fields=["checked_at"], name="result_checked_at"),
         ]
 
+    @property
+    def arrived_late(self) -> bool:
+        """Received more than a minute after it was checked: an agent's kept result."""
+        return self.received_at is not None and (
+            (self.received_at - self.checked_at).total_seconds() > 60
+        )
+
 
 class ProbeRollup(models.Model):
     """Counts for one probe at one vantage point over one hour or one day, updated as results

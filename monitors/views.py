@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from monitors import confirmation
+from monitors.agent_tokens import agent_vantage_points
 from monitors.models import (
     Probe,
     ProbeResult,
@@ -201,5 +202,6 @@ def probe_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": daily_history([probe.pk], 14, now)[::-1],
         "heartbeat": heartbeat_how_to(probe),
         "certificates": [s for s in row.states if s.certificate],
+        "agents": agent_vantage_points(),
     }
     return render(request, "console/probes/detail.html", context)

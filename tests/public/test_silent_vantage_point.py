@@ -74,7 +74,7 @@ def test_a_cut_agent_is_silent_for_staff_and_invisible_to_the_public(bureau, clo
         assert NOTICE not in text
     assert "silent since 10:00:00" in console.get("/console/probes/").content.decode()
     detail = console.get(f"/console/probes/{bureau.pk}/").content.decode()
-    assert "while 1 is silent, 1 of the 1 heard" in detail
+    assert "(while edge is silent: 1 of the 1 heard)" in detail
 
     health = Client().get("/health")
     assert health.status_code == 200
@@ -93,6 +93,8 @@ def test_a_cut_agent_is_silent_for_staff_and_invisible_to_the_public(bureau, clo
         kept.append({"probe": bureau.pk, "scheduled_at": at, "checked_at": at, "ok": True})
     upload = agent.post("/api/v1/agent/results", {"results": kept}, content_type="application/json")
     assert upload.json()["accepted"] == 4
+    detail = console.get(f"/console/probes/{bureau.pk}/").content.decode()
+    assert detail.count("received 10:02:10") == 2  # the two kept for more than a minute
     clock.shift(10)
     page = get("/")
     assert "Silent vantage points" not in console.get("/console/").content.decode()
