@@ -47,7 +47,7 @@ def alert_silent(silence: VantagePointSilence, threshold: timedelta) -> None:
         event="monitoring_stalled",
         subject_alt=f"探测点 {name} 自 {since} 起无结果",
         body_alt=f"超过 {seconds} 秒未收到探测点 {name} 的结果（最后一次：{since}）。"
-        "在恢复之前，它的探测状态按“未知”计：法定数只在其他探测点之间计算，它既不能引发故障，"
+        "在恢复之前，它的探测状态按“未知”计：法定数（quorum）只在其他探测点之间计算，它既不能引发故障，"
         "也不能掩盖其他探测点确认的故障，公开页面不变。仅从该探测点运行的探测保持最后状态，"
         "此时公开页面会提示自动检测延迟。\n\n"
         f"请检查 agent（进程、与本站的连接、令牌）或队列 probes.{name} 的探测 worker。",

@@ -83,7 +83,11 @@ def agent_view(view):
 def assigned_probes(vantage_point: str) -> list[Probe]:
     """The enabled probes that list `vantage_point` and that an agent can run, by id."""
     probes = Probe.objects.filter(is_enabled=True).exclude(kind__in=SITE_ONLY_KINDS).order_by("pk")
-    return [probe for probe in probes if vantage_point in (probe.vantage_points or [])]
+    return [
+        probe
+        for probe in probes
+        if isinstance(probe.vantage_points, list) and vantage_point in probe.vantage_points
+    ]
 
 
 def probe_spec(probe: Probe) -> dict:
