@@ -38,7 +38,7 @@ from pydantic import (
 
 from monitors import confirmation
 from monitors.agent_tokens import authenticate_agent, touch_agent_token
-from monitors.models import MINIMUM_INTERVAL_SECONDS, AgentToken, Probe
+from monitors.models import MINIMUM_INTERVAL_SECONDS, AgentToken, Probe, ProbeResult
 from monitors.results import RunResult, clip, record_result
 from statuspage import status as rules
 
@@ -229,9 +229,21 @@ def refusal(item: ResultIn, probes: dict[int, Probe], vantage_point: str, now: d
 def record(vantage_point: str, runs: list[tuple[Probe, ResultIn]], received_at: datetime) -> int:
     """Store accepted results, oldest slot first; return how many were new (the others were
     stored before: a re-upload). Older than the probe state's last slot still lands in
-    history (`record_result` counts a late run without moving the state back)."""
+    history (`record_result` counts a late run without moving the state back).
+
+    One `record_result` per result for now (about 10 queries each); the runs already stored
+    are found first in one query, so that a re-uploaded batch costs next to nothing."""
+    stored_before = set(
+        ProbeResult.objects.filter(
+            vantage_point=vantage_point,
+            probe_id__in={probe.pk for probe, _ in runs},
+            scheduled_at__in={item.scheduled_at for _, item in runs},
+        ).values_list("probe_id", "scheduled_at")
+    )
     stored = 0
     for probe, item in runs:
+        if (probe.pk, item.scheduled_at) in stored_before:
+            continue
         result = record_result(
             probe,
             vantage_point,

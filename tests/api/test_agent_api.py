@@ -276,6 +276,15 @@ def test_a_re_upload_changes_nothing_and_counts_duplicates(edge, bureau, frozen)
     assert set(ProbeResult.objects.values_list("received_at", flat=True)) == {NOW}
 
 
+def test_a_re_uploaded_spool_costs_a_few_queries_whatever_its_size(
+    edge, bureau, django_assert_max_num_queries
+):
+    spool = [run(bureau, 30 * n) for n in range(1, 101)]
+    assert edge.upload(spool).json()["accepted"] == 100
+    with django_assert_max_num_queries(6):  # token, its use, the probes, the stored runs
+        assert edge.upload(spool).json()["duplicates"] == 100
+
+
 def test_results_are_recorded_in_slot_order_whatever_the_batch_order(edge, bureau):
     # Three failures sent newest first still confirm the failure (threshold 3) in order.
     edge.upload([run(bureau, 30, ok=False), run(bureau, 90, ok=False), run(bureau, 60, ok=False)])
