@@ -1,4 +1,7 @@
-"""Probes: what to check, how often, from where, and when a failure counts."""
+"""Probes: what to check, how often, from where, and when a failure counts.
+
+All of the app's models in one module, a little over 400 lines, as Django's layout has it:
+each is short, and a split would only scatter them."""
 
 import re
 
@@ -121,6 +124,9 @@ class ProbeResult(models.Model):
     seen = models.CharField(max_length=200, blank=True)
     error = models.CharField(max_length=300, blank=True)
     severity = models.CharField(max_length=32, blank=True)
+    # When the site stored it: an agent's spooled results arrive long after `checked_at`.
+    # Empty for results stored before this column existed.
+    received_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-checked_at", "-id"]
@@ -136,6 +142,13 @@ class ProbeResult(models.Model):
             ),
             models.Index(fields=["checked_at"], name="result_checked_at"),
         ]
+
+    @property
+    def arrived_late(self) -> bool:
+        """Received more than a minute after it was checked: an agent's kept result."""
+        return self.received_at is not None and (
+            (self.received_at - self.checked_at).total_seconds() > 60
+        )
 
 
 class ProbeRollup(models.Model):
@@ -260,6 +273,42 @@ class MonitoringStall(models.Model):
 
     def __str__(self) -> str:
         return f"monitoring stalled since {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class VantagePointSilenceQuerySet(models.QuerySet):
+    def silent(self) -> frozenset[str]:
+        """The vantage points silent now (one query on a tiny table)."""
+        return frozenset(self.filter(ended_at__isnull=True).values_list("vantage_point", flat=True))
+
+
+class VantagePointSilence(models.Model):
+    """A vantage point from which no result has arrived for too long (`monitors.stall`):
+    from `started_at` (its last result) until `ended_at`. While it is open the vantage
+    point's probe states count as unknown in the quorum (`confirmation.probe_status_across`).
+    At most one is open per vantage point; staff hear of its start and its end once each."""
+
+    vantage_point = models.CharField(max_length=50)
+    started_at = models.DateTimeField()
+    noticed_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Staff were told of it on its own. Not while it is part of a stall: the stall's alert
+    # names it, and its end is then told by the stall's end.
+    alerted = models.BooleanField(default=False)
+
+    objects = VantagePointSilenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-noticed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vantage_point"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_silence_per_vantage_point",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"vantage point {self.vantage_point} silent since {self.started_at:%H:%M:%S}"
 
 
 class Lease(models.Model):

@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from monitors import confirmation
-from monitors.models import Probe, ProbeResult, ProbeState, update_rows
+from monitors.models import Probe, ProbeResult, ProbeState, VantagePointSilence, update_rows
 from monitors.results import (
     RunResult,
     clip,
@@ -117,7 +117,7 @@ def record_batch(records: Iterable[RunRecord], now: datetime | None = None) -> B
                 outcome.stale += 1
             else:
                 wanted.append(record)
-        stored = insert_new(wanted)
+        stored = insert_new(wanted, now)
         outcome.accepted = len(stored)
         outcome.duplicates = len(wanted) - len(stored)
         outcome.results = [result for _, result in stored]
@@ -177,13 +177,13 @@ def as_moment(value) -> datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
-def insert_new(records: list[RunRecord]) -> list[tuple[RunRecord, ProbeResult]]:
+def insert_new(records: list[RunRecord], now: datetime) -> list[tuple[RunRecord, ProbeResult]]:
     """Insert the records' results unless their run (probe, vantage point, slot) is stored
     already, with INSERT … ON CONFLICT DO NOTHING RETURNING; return the new ones."""
     unique: dict[tuple, RunRecord] = {}
     for record in records:
         unique.setdefault(record.key, record)
-    rows = [(record, result_row(record)) for record in unique.values()]
+    rows = [(record, result_row(record, now)) for record in unique.values()]
     table = connection.ops.quote_name(ProbeResult._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in RESULT_FIELDS)
     row_sql = "(" + ", ".join(["%s"] * len(RESULT_FIELDS)) + ")"
@@ -217,7 +217,7 @@ def insert_new(records: list[RunRecord]) -> list[tuple[RunRecord, ProbeResult]]:
     return new
 
 
-def result_row(record: RunRecord) -> ProbeResult:
+def result_row(record: RunRecord, received_at: datetime) -> ProbeResult:
     run = record.run
     return ProbeResult(
         probe_id=record.probe_id,
@@ -231,17 +231,22 @@ def result_row(record: RunRecord) -> ProbeResult:
         seen=run.seen,
         error=run.error,
         severity=run.severity,
+        received_at=received_at,
     )
 
 
 def apply_results(probes: dict[int, Probe], records: list[RunRecord], now: datetime) -> int:
     """Step the states through the new results, count them in the rollups, and publish the
     status changes; return how many public changes were taken (0 when no status moved)."""
+    # Silent vantage points count as unknown in the quorum (one query, and only when a probe
+    # of the batch runs from several vantage points).
+    several = any(len(probes[r.probe_id].vantage_points) > 1 for r in records)
+    silent = VantagePointSilence.objects.silent() if several else frozenset()
     states: dict[int, dict[str, ProbeState]] = {}
     for state in ProbeState.objects.filter(probe_id__in={r.probe_id for r in records}):
         states.setdefault(state.probe_id, {})[state.vantage_point] = state
     status = {
-        probe_id: status_across(probes[probe_id], states.get(probe_id, {}).values())
+        probe_id: status_across(probes[probe_id], states.get(probe_id, {}).values(), silent)
         for probe_id in {r.probe_id for r in records}
     }
     rollups: list[RollupEntry] = []
@@ -281,13 +286,13 @@ def apply_results(probes: dict[int, Probe], records: list[RunRecord], now: datet
         )
         if state.last_scheduled_at is not None and record.scheduled_at < state.last_scheduled_at:
             continue  # a late redelivery: counted in history, too old to move the state
-        if probe.pk in moved and moves_status(probe, per_probe, record, status[probe.pk]):
+        if probe.pk in moved and moves_status(probe, per_probe, record, status[probe.pk], silent):
             publish()  # its second move in this batch: the first one goes out first
         was_down.setdefault((probe.pk, record.vantage_point), state.is_down)
         changed = update_state(probe, state, record.run, at, record.scheduled_at)
         if changed:
             dirty.setdefault(state.pk, (state, set()))[1].update(changed)
-        after = status_across(probe, per_probe.values())
+        after = status_across(probe, per_probe.values(), silent)
         if after != status[probe.pk]:
             moved[probe.pk] = probe
             status[probe.pk] = after
@@ -309,11 +314,14 @@ def apply_results(probes: dict[int, Probe], records: list[RunRecord], now: datet
     return public_changes
 
 
-def moves_status(probe: Probe, states: dict, record: RunRecord, status: str) -> bool:
+def moves_status(
+    probe: Probe, states: dict, record: RunRecord, status: str, silent: frozenset[str]
+) -> bool:
     """Whether `record` would move the probe's status from `status` (tried on a copy)."""
     trial = copy.copy(states[record.vantage_point])
     update_state(probe, trial, record.run, record.checked_at, record.scheduled_at)
-    return status_across(probe, {**states, record.vantage_point: trial}.values()) != status
+    trial_states = {**states, record.vantage_point: trial}.values()
+    return status_across(probe, trial_states, silent) != status
 
 
 def save_states(dirty: dict[int, tuple[ProbeState, set[str]]]) -> None:

@@ -12,7 +12,13 @@ from datetime import datetime
 
 from monitors import confirmation
 from monitors.automatic import reconcile_automatic_incidents
-from monitors.models import FiringAlert, Probe, ProbeState, VantagePointProblem
+from monitors.models import (
+    FiringAlert,
+    Probe,
+    ProbeState,
+    VantagePointProblem,
+    VantagePointSilence,
+)
 from statuspage import status as rules
 from statuspage.changes import public_change
 from statuspage.models import Component, Incident, Origin
@@ -91,15 +97,23 @@ def certificate_facts(details: dict | None) -> dict | None:
     return {key: details[key] for key in CERTIFICATE_KEYS if key in details}
 
 
-def status_across(probe: Probe, states) -> str:
-    """The probe's status across its vantage points (quorum of confirmed failures)."""
-    down = [s.severity for s in states if s.is_down and s.vantage_point in probe.vantage_points]
-    quorum = confirmation.quorum_size(len(probe.vantage_points), probe.quorum)
-    return confirmation.probe_status(down, quorum)
+def silent_vantage_points(probe: Probe) -> frozenset[str]:
+    """The vantage points silent now (`VantagePointSilence`, opened and closed by the watch in
+    `monitors.stall`). A probe run from one vantage point needs no query: silent or not, its
+    last known state stands."""
+    if len(probe.vantage_points) < 2:
+        return frozenset()
+    return VantagePointSilence.objects.silent()
 
 
-def probe_status(probe: Probe) -> str:
-    return status_across(probe, ProbeState.objects.filter(probe=probe, is_down=True))
+def status_across(probe: Probe, states, silent=frozenset()) -> str:
+    """The probe's status across its vantage points: a quorum of confirmed failures among
+    those that are not silent (`confirmation.probe_status_across`)."""
+    return confirmation.probe_status_across(states, probe.vantage_points, probe.quorum, silent)
+
+
+def probe_status(probe: Probe, silent=frozenset()) -> str:
+    return status_across(probe, ProbeState.objects.filter(probe=probe, is_down=True), silent)
 
 
 def track_network_problem(probe: Probe, state: ProbeState, status: str, now: datetime) -> None:
@@ -139,8 +153,9 @@ def track_network_problem(probe: Probe, state: ProbeState, status: str, now: dat
 def component_auto_status(component_id: int, now: datetime) -> str:
     """The worst status among the component's failing probes and firing alerts."""
     statuses = FiringAlert.objects.statuses_by_component(now).get(component_id, [])
+    silent = VantagePointSilence.objects.silent()
     for probe in Probe.objects.filter(component_id=component_id, is_enabled=True):
-        statuses.append(probe_status(probe))
+        statuses.append(probe_status(probe, silent))
     return rules.worst(statuses)
 
 
@@ -180,11 +195,12 @@ def refresh_auto_statuses(now: datetime) -> bool:
         down.setdefault(state.probe_id, []).append(state)
     # Alerts (monitors.alerts) count like probes; one whose endsAt passed counts no more.
     statuses = FiringAlert.objects.statuses_by_component(now)
+    silent = VantagePointSilence.objects.silent()
     for probe in Probe.objects.filter(is_enabled=True).only(
         "id", "component_id", "vantage_points", "quorum"
     ):
         statuses.setdefault(probe.component_id, []).append(
-            status_across(probe, down.get(probe.pk, []))
+            status_across(probe, down.get(probe.pk, []), silent)
         )
     moved = False
     for component_id, auto_status in Component.objects.values_list("id", "auto_status"):

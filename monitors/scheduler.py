@@ -4,6 +4,10 @@ and sends the claimed runs, each with its probe's spec (`monitors.runner.spec_of
 `run_probes` messages to the vantage point's queue (one per pass and vantage point, up to
 PROBE_RUNS_PER_MESSAGE runs each): the probe workers need no database.
 
+A vantage point with a live agent token (`monitors.agent_tokens`) is an agent's: the agent runs
+its probes on its own clock and uploads the results, so nothing is sent to its queue, where
+no worker would ever take the messages off.
+
 Probes with the same interval do not all fire together: each (probe, vantage point) runs on
 its own stable phase within its interval. A message carries `expires` = its successor's time,
 so a backlog drops stale runs instead of running them late (the worker also drops each run
@@ -22,6 +26,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 
+from monitors.agent_tokens import agent_vantage_points
 from monitors.confirmation import Confirmation
 from monitors.models import (
     MINIMUM_INTERVAL_SECONDS,
@@ -165,6 +170,7 @@ def claim_due(now: datetime, lookahead_seconds: float, limit: int) -> list[Dispa
     with transaction.atomic():
         due = (
             ProbeState.objects.filter(next_run_at__lte=horizon, probe__is_enabled=True)
+            .exclude(vantage_point__in=agent_vantage_points())
             .select_related("probe")
             .order_by("next_run_at")
         )
