@@ -249,6 +249,12 @@ class DispatcherState(models.Model):
         return row
 
 
+class MonitoringStallQuerySet(models.QuerySet):
+    def current(self) -> "MonitoringStall | None":
+        """The stall shown now, if any (one query on a tiny table)."""
+        return self.filter(ended_at__isnull=True).first()
+
+
 class MonitoringStall(models.Model):
     """A period in which probing stopped delivering: from `started_at` (the last thing heard
     from what fell silent) until `ended_at`. At most one is open; whoever opens or closes it
@@ -259,6 +265,8 @@ class MonitoringStall(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     # What fell silent, for staff: "dispatcher", "vantage point local", …
     reasons = models.JSONField(default=list, blank=True)
+
+    objects = MonitoringStallQuerySet.as_manager()
 
     class Meta:
         ordering = ["-noticed_at", "-id"]

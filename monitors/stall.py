@@ -201,8 +201,7 @@ def load_facts() -> MonitoringFacts | None:
 
 
 def open_stall() -> MonitoringStall | None:
-    """The stall shown now, if any (one query on a tiny table)."""
-    return MonitoringStall.objects.filter(ended_at__isnull=True).first()
+    return MonitoringStall.objects.current()
 
 
 def open_silences() -> dict[str, datetime]:

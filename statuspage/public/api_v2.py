@@ -20,7 +20,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from monitors import stall as monitoring
+from monitors.models import MonitoringStall
 from statuspage import status as rules
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
@@ -304,7 +304,7 @@ def summary_document() -> dict:
             rules.page_story(
                 (c.status for c in components),
                 queries.incident_facts(incidents),
-                stale=monitoring.open_stall() is not None,
+                stale=MonitoringStall.objects.current() is not None,
             )
         ),
     }

@@ -8,7 +8,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 
-from monitors import stall as monitoring
+from monitors.models import MonitoringStall
 from statuspage import status as rules
 from statuspage.models import (
     OPEN_INCIDENT_STATUSES,
@@ -83,5 +83,5 @@ def open_incident_facts() -> list[rules.OpenIncidentFacts]:
 def page_story() -> rules.PageStory:
     """The page's story from the database (four queries)."""
     statuses = Component.objects.public().values_list("status", flat=True)
-    stale = monitoring.open_stall() is not None
+    stale = MonitoringStall.objects.current() is not None
     return rules.page_story(list(statuses), open_incident_facts(), stale=stale)
