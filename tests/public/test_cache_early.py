@@ -134,3 +134,20 @@ def test_a_badge_in_the_address_language_is_not_the_readers_kept_one(db, client)
     chinese = client.get("/badge.svg?lang=zh-hans")
     assert "状态".encode() in chinese.content
     assert chinese.content != english.content
+
+
+def test_only_the_cached_views_addresses_are_looked_up(settings):
+    from statuspage.public.caching import serves_kept_answers
+
+    looked_up = {
+        path: serves_kept_answers(settings.ROOT_URLCONF, path)
+        for path in ("/", "/api/v2/summary.json", "/badge.svg", "/console/", "/health", "/nope")
+    }
+    assert looked_up == {
+        "/": True,
+        "/api/v2/summary.json": True,
+        "/badge.svg": True,
+        "/console/": False,
+        "/health": False,
+        "/nope": False,
+    }
