@@ -70,8 +70,8 @@ MIDDLEWARE = [
     "monitors.stall.StallWatchMiddleware",
     "statuspage.headers.SecurityHeadersMiddleware",
     # A kept public page answers here, before the session and everything after it runs
-    # (statuspage.public.caching); the middleware above still runs on its answer.
-    "statuspage.public.caching.PublicCacheMiddleware",
+    # (statuspage.public.early_answers); the middleware above still runs on its answer.
+    "statuspage.public.early_answers.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

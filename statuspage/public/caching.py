@@ -14,15 +14,9 @@ UpdateCacheMiddleware around `cache_page`):
   tools: `get_conditional_response` (ETag, Last-Modified, 304: what `condition` runs, called
   here because the ETag is only known once the kept body is read), `patch_cache_control` and
   `patch_vary_headers`.
-- `PublicCacheMiddleware`, in MIDDLEWARE after the security and headers middleware and before
-  the session one, answers a GET whose rendering is kept before the session, authentication,
-  CSRF, locale, messages and two-factor middleware run. It picks the language as
-  LocaleMiddleware does (the site uses no language prefix in its URLs: the language cookie,
-  then Accept-Language, then LANGUAGE_CODE), and only a rendering made in that language
-  answers. The headers those inner middleware added (X-Frame-Options, Content-Language, Vary)
-  are noted with the rendering the first time it goes out, and the early answer carries them;
-  the security headers and the CSP are added outside, on every answer. A visitor with a session
-  (staff signed in) always goes the whole way, and gets a page rendered for them, never shared.
+- `PublicCacheMiddleware` (statuspage/public/early_answers.py), before the session
+  middleware, repeats a kept answer before the session, authentication, CSRF, locale, messages
+  and two-factor middleware run.
 
 The key holds only the query parameters the page reads (declared with `query=`), in their
 canonical form. Any other query string (`?utm_source=…`, a cache-busting `?x=123`) is served
@@ -42,6 +36,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
+import pickle
 import re
 import threading
 import time
@@ -49,18 +45,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache, wraps
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
-from django.urls import Resolver404, resolve
-from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, urlencode
 
 from statuspage.models import SiteState
+
+logger = logging.getLogger(__name__)
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 HTML_VARY = ("Accept-Language", "Cookie")
@@ -68,26 +63,6 @@ HTML_VARY = ("Accept-Language", "Cookie")
 # Compressed once when cached, not on every request: the pages are mostly repeated markup.
 GZIP_MINIMUM = 1024
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
-
-# Headers of one answer, never repeated by the early answer; and those a 304 does not carry.
-OWN_HEADERS = {"date", "set-cookie"}
-BODY_HEADERS = {"content-type", "content-encoding", "content-length"}
-CONDITIONAL = (
-    "HTTP_IF_NONE_MATCH",
-    "HTTP_IF_MODIFIED_SINCE",
-    "HTTP_IF_MATCH",
-    "HTTP_IF_UNMODIFIED_SINCE",
-)
-
-
-@dataclass(frozen=True)
-class KeptAnswer:
-    """A 200 as it left the inner middleware, for the early answer to repeat."""
-
-    content: bytes
-    # As Django's ResponseHeaders stores them: (lower-case name, (name, value)).
-    headers: tuple[tuple[str, tuple[str, str]], ...]
-    etag: str
 
 
 @dataclass(frozen=True)
@@ -174,7 +149,12 @@ def read_kept(keys: list[str], version: int) -> dict[str, object]:
             found[key] = value
     missing = [key for key in keys if key not in found]
     if missing:
-        shared = caches["public"].get_many(missing, version=version)
+        try:
+            shared = caches["public"].get_many(missing, version=version)
+        except (pickle.UnpicklingError, AttributeError, ImportError, EOFError) as error:
+            # Written by another release whose classes differ (a deploy under way): a miss.
+            logger.warning("Unreadable public cache entry (%s); rendering again", error)
+            shared = {}
         for key, value in shared.items():
             near_cache.set(f"{version}:{key}", value, settings.PUBLIC_CACHE_TIMEOUT)
         found.update(shared)
@@ -357,71 +337,4 @@ def finish(
         response["Access-Control-Allow-Origin"] = "*"
     if varies_by_visitor:
         patch_vary_headers(response, HTML_VARY)
-    return response
-
-
-@lru_cache(maxsize=1024)
-def serves_kept_answers(urlconf: str, path_info: str) -> bool:
-    """Whether the view at that address is a `public_cache` one: the other addresses (the
-    console, /health, a 404) go straight on, without a look in the shared cache."""
-    try:
-        return getattr(resolve(path_info, urlconf).func, "public_cache", False)
-    except Resolver404:
-        return False
-
-
-class PublicCacheMiddleware:
-    """Answers a kept public rendering before the session, authentication, CSRF, locale,
-    messages and two-factor middleware run (see the module's docstring)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if (
-            request.method not in ("GET", "HEAD")
-            or is_personal(request)
-            or not serves_kept_answers(settings.ROOT_URLCONF, request.path_info)
-        ):
-            return self.get_response(request)
-        try:
-            version, changed_at = request_version(request)
-        except DatabaseError:
-            # The view fails the same way, and the snapshot fallback answers for it.
-            return self.get_response(request)
-        # LocaleMiddleware's pick, for URLs without a language prefix (this site has none).
-        language = translation.get_language_from_request(request)
-        key = cache_key(changed_at, language, request.path, request.META.get("QUERY_STRING", ""))
-        answer_key = f"{key}:{accepted_encoding(request)}:answer"
-        kept = read_kept([answer_key], version).get(answer_key)
-        if kept is not None:
-            return early_answer(request, kept, changed_at)
-        response = self.get_response(request)
-        if (
-            getattr(response, "public_cache_key", None) == (version, key)
-            and response.status_code == 200
-            and not response.cookies
-        ):
-            headers = tuple(
-                (n.lower(), (n, v)) for n, v in response.items() if n.lower() not in OWN_HEADERS
-            )
-            keep({answer_key: KeptAnswer(response.content, headers, response["ETag"])}, version)
-        return response
-
-
-def early_answer(request: HttpRequest, kept: KeptAnswer, changed_at: datetime):
-    response = HttpResponse(kept.content)
-    # Django checked these headers when the whole way set them: copied into the store as they
-    # are, they cost half of setting them again one by one (~12 us of a ~90 us answer).
-    response.headers._store = dict(kept.headers)
-    if any(header in request.META for header in CONDITIONAL):
-        conditional = get_conditional_response(
-            request, etag=kept.etag, last_modified=int(changed_at.timestamp()), response=response
-        )
-        if conditional is not response:  # a 304, with the headers the whole way gives it
-            for lower, (name, value) in kept.headers:
-                if lower not in BODY_HEADERS:
-                    conditional[name] = value
-            conditional["Content-Length"] = "0"
-            return conditional
     return response
