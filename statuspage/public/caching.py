@@ -23,12 +23,13 @@ canonical form. Any other query string (`?utm_source=…`, a cache-busting `?x=1
 the kept page by the view's half when there is one, and otherwise rendered but not kept: junk
 query strings cannot fill the cache, nor make every request a miss.
 
-Kept by hand, because benchmarks/public_page.py shows they pay (Redis in front, 2 CPUs):
+Kept by hand, because benchmarks/public_page.py shows they pay (Redis in front, 2 busy CPUs):
 - `NearCache`, a per-process LRU in front of the shared cache: it saves a Redis round trip and
-  the unpickling of the body on every request. Without it (PUBLIC_NEAR_CACHE_SIZE=0), server CPU
-  per cached `/` went from 0.27 to 0.36 ms and `summary.json` from 0.23 to 0.29 ms.
-- Compressing once when kept, not on every answer (GZipMiddleware would): gzip at level 6 of the
-  ~190 kB front page costs about 2 ms of CPU, several times the whole cached answer.
+  the unpickling of the body on every request. Without it (PUBLIC_NEAR_CACHE_SIZE=0) the server
+  spent 0.79 ms of CPU per cached `/` and 0.74 ms per `summary.json`, against 0.36-0.41 and
+  0.34-0.38 ms with it (a bare Django view: 0.29-0.31 ms).
+- Compressing once when kept, not on every answer as GZipMiddleware would: gzip (level 6) of
+  the 172 kB front page costs 1.25 ms of CPU, three times a whole cached answer.
 - The version read remembered for PUBLIC_VERSION_TTL_MS: otherwise every answer costs a query.
 """
 
@@ -307,7 +308,7 @@ def public_cache(
                 body = bodies[encoding]
             response = body_answer(request, body, changed_at)
             if canonical:
-                # The middleware notes the headers added on the way out under this key.
+                # PublicCacheMiddleware keeps the answer as it leaves, under this key.
                 response.public_cache_key = (version, key)
             return finish(response, cors, varies_by_visitor, private=False)
 
