@@ -69,6 +69,9 @@ MIDDLEWARE = [
     "statuspage.public.fallback.SnapshotFallbackMiddleware",
     "monitors.stall.StallWatchMiddleware",
     "statuspage.headers.SecurityHeadersMiddleware",
+    # A kept public page answers here, before the session and everything after it runs
+    # (statuspage.public.early_answers); the middleware above still runs on its answer.
+    "statuspage.public.early_answers.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -258,6 +261,9 @@ PUBLIC_CACHE_STALE_IF_ERROR = env_int("PUBLIC_CACHE_STALE_IF_ERROR", 86400, mini
 PUBLIC_CACHE_TIMEOUT = env_int("PUBLIC_CACHE_TIMEOUT", 300, minimum=1)
 # How long a process trusts the version it last read (0: read it on every request).
 PUBLIC_VERSION_TTL_MS = env_int("PUBLIC_VERSION_TTL_MS", 1000, minimum=0)
+# Entries (a representation, or the headers noted for a page) each web process keeps in memory
+# in front of the shared cache (0: none).
+PUBLIC_NEAR_CACHE_SIZE = env_int("PUBLIC_NEAR_CACHE_SIZE", 256, minimum=0)
 # Public pages: where borrowers get help when the platform works but borrowing does not (a URL,
 # and a contact such as a phone number); shown by the "is it me or the system?" panel.
 HELP_URL = env_str("HELP_URL", "")

@@ -13,6 +13,7 @@ Where things are:
   Atom), `calendar.py` (iCal), `badges.py` (SVG badges).
 - `queries.py`: reads several surfaces share (which components are public, in what order; the
   page's story); `visibility.py`: what rows say about internal ones.
-- `caching.py`: the per-version cache of every public response; `snapshot.py`, `fallback.py`:
+- `caching.py`: the per-version cache of every public response, and `early_answers.py`, the
+  middleware that repeats a kept answer before the session middleware; `snapshot.py`, `fallback.py`:
   the static copy served when the application is down; `selfcheck.py`: the "is it me?" rules.
 """

@@ -98,12 +98,19 @@ def component_badge_for(component: Component) -> Badge:
     return Badge(name, str(STATUS_WORDS[component.status]).lower(), COLOURS[component.status])
 
 
+def lang_parameter(value: str) -> str:
+    """`?lang=`'s value as the cache key holds it; ValueError when it names no language."""
+    if value.lower() not in {code for code, _name in settings.LANGUAGES}:
+        raise ValueError(value)
+    return value.lower()
+
+
 def reader_language(request: HttpRequest) -> str:
     """`?lang=` when it names one of LANGUAGES, else the language the middleware chose."""
-    asked = request.GET.get("lang", "").lower()
-    if asked in {code for code, _name in settings.LANGUAGES}:
-        return asked
-    return getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    try:
+        return lang_parameter(request.GET.get("lang", ""))
+    except ValueError:
+        return getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
 
 
 def svg_response(badge: Badge) -> HttpResponse:
@@ -112,7 +119,7 @@ def svg_response(badge: Badge) -> HttpResponse:
 
 @require_safe
 @xframe_options_exempt
-@public_cache(cors=True, html=True)
+@public_cache(cors=True, html=True, query={"lang": lang_parameter})
 def page_badge(request: HttpRequest) -> HttpResponse:
     with translation.override(reader_language(request)):
         return svg_response(page_badge_for())
@@ -120,7 +127,7 @@ def page_badge(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @xframe_options_exempt
-@public_cache(cors=True, html=True)
+@public_cache(cors=True, html=True, query={"lang": lang_parameter})
 def component_badge(request: HttpRequest, slug: str) -> HttpResponse:
     component = Component.objects.public().filter(slug=slug).first()
     if component is None:

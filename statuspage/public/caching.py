@@ -1,26 +1,44 @@
 """HTTP caching for the public site: one rendering per version of what the public sees.
 
-Every public change bumps `SiteState.version` in its own transaction, so a response rendered
-for version N stays right until N moves. Responses are kept in Django's cache under
-(version, language, path); reading the version is one primary-key query, remembered for a
-second (PUBLIC_VERSION_TTL_MS). On top: `ETag` (a hash of the body) and `Last-Modified` (when
-the version last moved) with 304 answers, and a `Cache-Control` that lets browsers and CDNs
-keep a copy for a few seconds, revalidate in the background, and serve their stale copy if we
-are down.
+Every public change bumps `SiteState.version` (`SiteState.bump`, from `public_change`), so a
+response rendered for version N stays right until N moves. Renderings are kept in Django's
+"public" cache with the public version as the cache API's `version=`, under (language, path,
+the query parameters the view reads). Entries also expire after `PUBLIC_CACHE_TIMEOUT`
+seconds, because a little of what a page shows moves with the clock alone (the day at the end
+of the uptime bars, "upcoming").
 
-Cache entries also expire after `PUBLIC_CACHE_TIMEOUT` seconds, because a little of what a
-page shows moves with the clock alone (the day at the end of the uptime bars, "upcoming").
+Two halves, as Django's own cache middleware has (FetchFromCacheMiddleware and
+UpdateCacheMiddleware around `cache_page`):
+
+- `public_cache`, on each public view, keeps and serves renderings. Its answers use Django's
+  tools: `get_conditional_response` (ETag, Last-Modified, 304: what `condition` runs, called
+  here because the ETag is only known once the kept body is read), `patch_cache_control` and
+  `patch_vary_headers`.
+- `PublicCacheMiddleware` (statuspage/public/early_answers.py), before the session
+  middleware, repeats a kept answer before the session, authentication, CSRF, locale, messages
+  and two-factor middleware run.
 
 The key holds only the query parameters the page reads (declared with `query=`), in their
 canonical form. Any other query string (`?utm_source=…`, a cache-busting `?x=123`) is served
-the cached page when there is one, and otherwise rendered but not kept: junk query strings
-cannot fill the cache, nor make every request a miss.
+the kept page by the view's half when there is one, and otherwise rendered but not kept: junk
+query strings cannot fill the cache, nor make every request a miss.
+
+Kept by hand, because benchmarks/public_page.py shows they pay (Redis in front, 2 busy CPUs):
+- `NearCache`, a per-process LRU in front of the shared cache: it saves a Redis round trip and
+  the unpickling of the body on every request. Without it (PUBLIC_NEAR_CACHE_SIZE=0) the server
+  spent 0.79 ms of CPU per cached `/` and 0.74 ms per `summary.json`, against 0.36-0.41 and
+  0.34-0.38 ms with it (a bare Django view: 0.29-0.31 ms).
+- Compressing once when kept, not on every answer as GZipMiddleware would: gzip (level 6) of
+  the 172 kB front page costs 1.25 ms of CPU, three times a whole cached answer.
+- The version read remembered for PUBLIC_VERSION_TTL_MS: otherwise every answer costs a query.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
+import pickle
 import re
 import threading
 import time
@@ -32,16 +50,16 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
-from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, urlencode
 
 from statuspage.models import SiteState
 
+logger = logging.getLogger(__name__)
+
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 HTML_VARY = ("Accept-Language", "Cookie")
-
 
 # Compressed once when cached, not on every request: the pages are mostly repeated markup.
 GZIP_MINIMUM = 1024
@@ -74,6 +92,10 @@ def representations(content: bytes, content_type: str) -> dict[str, CachedBody]:
     }
 
 
+def etag_for(content: bytes) -> str:
+    return '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
+
+
 class NearCache:
     """A small per-process LRU in front of Django's cache. Keys name a version, so an entry
     never goes stale while it lives; it saves a round trip to a shared cache (Redis) and the
@@ -81,10 +103,10 @@ class NearCache:
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
-        self.entries: OrderedDict[str, tuple[float, CachedBody]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[float, object]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: str) -> CachedBody | None:
+    def get(self, key: str):
         with self.lock:
             found = self.entries.get(key)
             if found is None:
@@ -95,9 +117,9 @@ class NearCache:
             self.entries.move_to_end(key)
             return found[1]
 
-    def set(self, key: str, body: CachedBody, timeout: float) -> None:
+    def set(self, key: str, value: object, timeout: float) -> None:
         with self.lock:
-            self.entries[key] = (time.monotonic() + timeout, body)
+            self.entries[key] = (time.monotonic() + timeout, value)
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
@@ -107,7 +129,7 @@ class NearCache:
             self.entries.clear()
 
 
-near_cache = NearCache()
+near_cache = NearCache(settings.PUBLIC_NEAR_CACHE_SIZE)
 
 
 def clear_public_cache() -> None:
@@ -118,20 +140,33 @@ def clear_public_cache() -> None:
     _last_read = None
 
 
-def cached_body(key: str) -> CachedBody | None:
-    body = near_cache.get(key)
-    if body is None:
-        body = caches["public"].get(key)
-        if body is not None:
-            near_cache.set(key, body, settings.PUBLIC_CACHE_TIMEOUT)
-    return body
+def read_kept(keys: list[str], version: int) -> dict[str, object]:
+    """The entries found, from this process's LRU, else from the shared cache (one round trip
+    for all the keys)."""
+    found = {}
+    for key in keys:
+        value = near_cache.get(f"{version}:{key}")
+        if value is not None:
+            found[key] = value
+    missing = [key for key in keys if key not in found]
+    if missing:
+        try:
+            shared = caches["public"].get_many(missing, version=version)
+        except (pickle.UnpicklingError, AttributeError, ImportError, EOFError) as error:
+            # Written by another release whose classes differ (a deploy under way): a miss.
+            logger.warning("Unreadable public cache entry (%s); rendering again", error)
+            shared = {}
+        for key, value in shared.items():
+            near_cache.set(f"{version}:{key}", value, settings.PUBLIC_CACHE_TIMEOUT)
+        found.update(shared)
+    return found
 
 
-def keep_bodies(bodies: dict[str, CachedBody]) -> None:
+def keep(entries: dict[str, object], version: int) -> None:
     timeout = settings.PUBLIC_CACHE_TIMEOUT
-    caches["public"].set_many(bodies, timeout)
-    for key, body in bodies.items():
-        near_cache.set(key, body, timeout)
+    caches["public"].set_many(entries, timeout, version=version)
+    for key, value in entries.items():
+        near_cache.set(f"{version}:{key}", value, timeout)
 
 
 # (read at, version, changed at), per process: see site_version().
@@ -153,12 +188,19 @@ def site_version() -> tuple[int, datetime]:
     return version, changed_at
 
 
-def cache_key(version: int, changed_at: datetime, language: str, full_path: str) -> str:
+def request_version(request: HttpRequest) -> tuple[int, datetime]:
+    """site_version(), read once per request: the middleware and the view agree on it."""
+    if not hasattr(request, "public_version"):
+        request.public_version = site_version()
+    return request.public_version
+
+
+def cache_key(changed_at: datetime, language: str, path: str, query_string: str) -> str:
     """Versions restart at 1 in every database: the database's name and the moment the version
     moved keep two sites (or test runs) that share one cache server apart."""
-    database = connection.settings_dict["NAME"]
-    digest = hashlib.sha1(f"{database}\n{full_path}".encode()).hexdigest()
-    return f"public:{version}:{changed_at.timestamp()}:{language}:{digest}"
+    database = settings.DATABASES["default"]["NAME"]
+    digest = hashlib.sha1(f"{database}\n{path}?{query_string}".encode()).hexdigest()
+    return f"public:{changed_at.timestamp()}:{language}:{digest}"
 
 
 def canonical_query(query: QueryDict, reads: Mapping[str, Callable[[str], object]]):
@@ -182,18 +224,9 @@ def canonical_query(query: QueryDict, reads: Mapping[str, Callable[[str], object
     return urlencode(sorted(kept)), canonical
 
 
-def cache_control(private: bool = False) -> str:
-    if private:
-        return "private, no-cache"
-    return (
-        f"public, max-age={settings.PUBLIC_CACHE_MAX_AGE}, "
-        f"stale-while-revalidate={settings.PUBLIC_CACHE_STALE_WHILE_REVALIDATE}, "
-        f"stale-if-error={settings.PUBLIC_CACHE_STALE_IF_ERROR}"
-    )
-
-
-def etag_for(content: bytes) -> str:
-    return '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
+def accepted_encoding(request: HttpRequest) -> str:
+    accepts = request.META.get("HTTP_ACCEPT_ENCODING", "")
+    return "gzip" if ACCEPTS_GZIP.search(accepts) else "identity"
 
 
 def is_personal(request: HttpRequest) -> bool:
@@ -211,6 +244,20 @@ def is_shareable(request: HttpRequest, response: HttpResponseBase) -> bool:
     )
 
 
+def body_answer(request: HttpRequest, body: CachedBody, changed_at: datetime) -> HttpResponseBase:
+    """The kept body, or a 304 when the request's validators match it."""
+    response = HttpResponse(body.content, content_type=body.content_type)
+    if body.encoding:
+        response["Content-Encoding"] = body.encoding
+    if body.negotiated:
+        patch_vary_headers(response, ("Accept-Encoding",))
+    response["ETag"] = body.etag
+    response["Last-Modified"] = http_date(changed_at.timestamp())
+    return get_conditional_response(
+        request, etag=body.etag, last_modified=int(changed_at.timestamp()), response=response
+    )
+
+
 def public_cache(
     view: Callable | None = None,
     *,
@@ -223,8 +270,9 @@ def public_cache(
 
     `cors=True` adds `Access-Control-Allow-Origin: *` (the JSON API, badges, feeds). `html`
     (default: not `cors`) makes the response vary on Accept-Language and Cookie, as the pages
-    do; data documents are the same for everybody. `query` names the parameters the view
-    reads, each with the function that reads it (`{"page": int}`).
+    do; data documents are the same for everybody (kept once, under every language's key).
+    `query` names the parameters the view reads, each with the function that reads it
+    (`{"page": int}`).
     """
     reads = dict(query or {})
 
@@ -235,20 +283,14 @@ def public_cache(
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
             if request.method not in ("GET", "HEAD"):
                 return view_func(request, *args, **kwargs)
-            version, changed_at = site_version()
+            version, changed_at = request_version(request)
             language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
-            if not varies_by_visitor:
-                language = "-"
             personal = varies_by_visitor and is_personal(request)
             query_string, canonical = canonical_query(request.GET, reads)
-            full_path = f"{request.path}?{query_string}" if query_string else request.path
-            key = cache_key(version, changed_at, language, full_path)
-            encoding = (
-                "gzip" if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else ""
-            )
-            body: CachedBody | None = None
-            if not personal:
-                body = cached_body(f"{key}:{encoding or 'identity'}")
+            key = cache_key(changed_at, language, request.path, query_string)
+            encoding = accepted_encoding(request)
+            body_key = f"{key}:{encoding}"
+            body = None if personal else read_kept([body_key], version).get(body_key)
             if body is None:
                 response = view_func(request, *args, **kwargs)
                 if response.status_code != 200 or response.streaming:
@@ -258,23 +300,19 @@ def public_cache(
                     # Keep the view's own response: it carries the cookies it set.
                     response["ETag"] = bodies["identity"].etag
                     return finish(response, cors, varies_by_visitor, private=True)
-                keep_bodies({f"{key}:{name}": b for name, b in bodies.items()})
-                body = bodies[encoding or "identity"]
-            response = HttpResponse(body.content, content_type=body.content_type)
-            if body.encoding:
-                response["Content-Encoding"] = body.encoding
-            if body.negotiated:
-                patch_vary_headers(response, ("Accept-Encoding",))
-            response["ETag"] = body.etag
-            response["Last-Modified"] = http_date(changed_at.timestamp())
-            response = get_conditional_response(
-                request,
-                etag=body.etag,
-                last_modified=int(changed_at.timestamp()),
-                response=response,
-            )
+                languages = [language]
+                if not varies_by_visitor:
+                    languages = [code for code, _name in settings.LANGUAGES]
+                keys = [cache_key(changed_at, c, request.path, query_string) for c in languages]
+                keep({f"{k}:{name}": b for k in keys for name, b in bodies.items()}, version)
+                body = bodies[encoding]
+            response = body_answer(request, body, changed_at)
+            if canonical:
+                # PublicCacheMiddleware keeps the answer as it leaves, under this key.
+                response.public_cache_key = (version, key)
             return finish(response, cors, varies_by_visitor, private=False)
 
+        wrapper.public_cache = True  # read by serves_kept_answers (decorators keep it: wraps)
         return wrapper
 
     if view is not None:
@@ -285,7 +323,17 @@ def public_cache(
 def finish(
     response: HttpResponseBase, cors: bool, varies_by_visitor: bool, private: bool
 ) -> HttpResponseBase:
-    response["Cache-Control"] = cache_control(private)
+    response.headers.pop("Cache-Control", None)
+    if private:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(
+            response,
+            public=True,
+            max_age=settings.PUBLIC_CACHE_MAX_AGE,
+            stale_while_revalidate=settings.PUBLIC_CACHE_STALE_WHILE_REVALIDATE,
+            stale_if_error=settings.PUBLIC_CACHE_STALE_IF_ERROR,
+        )
     if cors:
         response["Access-Control-Allow-Origin"] = "*"
     if varies_by_visitor:
