@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -39,16 +39,31 @@ def issue_agent_token(vantage_point: str, now: datetime | None = None) -> tuple[
     return token, raw
 
 
-def find_agent_token(raw: str) -> AgentToken | None:
-    """The live (not revoked) token matching `raw`, or None; hashes are compared in constant
-    time among the rows that share its prefix."""
+def authenticate_agent(raw: str) -> tuple[AgentToken | None, str]:
+    """The live token matching `raw`, or None and the reason it is refused (for the agent's
+    log: "this agent token was revoked"). Hashes are compared in constant time among the rows
+    that share its prefix."""
     if not raw.startswith(TOKEN_MARK) or len(raw) <= PREFIX_LENGTH or "\x00" in raw:
-        return None
+        return None, f"this is not an agent token ({TOKEN_MARK}…)"
     wanted = hash_token(raw)
-    for token in AgentToken.objects.filter(prefix=raw[:PREFIX_LENGTH], revoked_at__isnull=True):
+    for token in AgentToken.objects.filter(prefix=raw[:PREFIX_LENGTH]):
         if hmac.compare_digest(token.token_hash, wanted):
-            return token
-    return None
+            if token.revoked_at is not None:
+                return None, "this agent token was revoked"
+            return token, ""
+    return None, "this agent token is not known"
+
+
+def find_agent_token(raw: str) -> AgentToken | None:
+    """The live (not revoked) token matching `raw`, or None."""
+    return authenticate_agent(raw)[0]
+
+
+def touch_agent_token(token: AgentToken, now: datetime) -> None:
+    """Record that the token was used, at most once a minute: an agent asks every few seconds."""
+    if token.last_used_at is None or now - token.last_used_at >= timedelta(minutes=1):
+        AgentToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
 
 
 def revoke_agent_token(token: AgentToken, now: datetime | None = None) -> None:

@@ -121,6 +121,9 @@ class ProbeResult(models.Model):
     seen = models.CharField(max_length=200, blank=True)
     error = models.CharField(max_length=300, blank=True)
     severity = models.CharField(max_length=32, blank=True)
+    # When the site stored it: an agent's spooled results arrive long after `checked_at`.
+    # Empty for results stored before this column existed.
+    received_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-checked_at", "-id"]
@@ -260,6 +263,39 @@ class MonitoringStall(models.Model):
 
     def __str__(self) -> str:
         return f"monitoring stalled since {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class VantagePointSilenceQuerySet(models.QuerySet):
+    def silent(self) -> frozenset[str]:
+        """The vantage points silent now (one query on a tiny table)."""
+        return frozenset(self.filter(ended_at__isnull=True).values_list("vantage_point", flat=True))
+
+
+class VantagePointSilence(models.Model):
+    """A vantage point from which no result has arrived for too long (`monitors.stall`):
+    from `started_at` (its last result) until `ended_at`. While it is open the vantage
+    point's probe states count as unknown in the quorum (`confirmation.probe_status_across`).
+    At most one is open per vantage point; its opening and its closing alert staff once."""
+
+    vantage_point = models.CharField(max_length=50)
+    started_at = models.DateTimeField()
+    noticed_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = VantagePointSilenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-noticed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vantage_point"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_silence_per_vantage_point",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"vantage point {self.vantage_point} silent since {self.started_at:%H:%M:%S}"
 
 
 class Lease(models.Model):

@@ -171,6 +171,7 @@ def record_result(
                 seen=run.seen,
                 error=run.error,
                 severity=run.severity,
+                received_at=now,
             )
         )
         if result is None:

@@ -418,6 +418,9 @@ CELERY_BEAT_SCHEDULE.update(
 # Monitoring has stalled when the dispatcher or a vantage point has been silent this long. Unset:
 # max(120, 3 x the shortest enabled probe interval), computed when read (monitors.stall).
 MONITORING_STALE_SECONDS = env_int("MONITORING_STALE_SECONDS", 0, minimum=10) or None
+# Remote agents (statuspage.api.agents): how far ahead of the site's clock an agent's result may
+# be dated before it is refused as "in the future" (clocks drift; NTP keeps them within a second).
+AGENT_CLOCK_TOLERANCE_SECONDS = env_int("AGENT_CLOCK_TOLERANCE_SECONDS", 60, minimum=0)
 # How often the stall watch looks (from the beat and, in case the beat is the thing that died,
 # from web requests: see monitors.stall); 0 turns the web requests' watch off.
 MONITORING_WATCH_SECONDS = env_int("MONITORING_WATCH_SECONDS", 10, minimum=0)

@@ -241,3 +241,55 @@ def test_api_operation_answers_each_role_as_the_table_says(
     else:
         assert response.status_code == 403
         assert "needs" in response.json()["errors"][0]["message"]
+
+
+# The remote agents' endpoints (statuspage.api.agents): an agent token only, never a staff
+# token of any role, never anonymous.
+AGENT = {("GET", "/agent/assignment"), ("POST", "/agent/results")}
+
+
+def agent_paths() -> set[str]:
+    """The routes under api/v1/ that are plain views beside the ninja API."""
+    (api_v1,) = [
+        p for p in get_resolver().url_patterns if str(getattr(p, "pattern", "")) == "api/v1/"
+    ]
+    return {
+        "/" + str(pattern.pattern)
+        for pattern in api_v1.url_patterns
+        if isinstance(pattern, URLPattern) and str(pattern.pattern)
+    }
+
+
+def test_the_agent_table_covers_every_plain_view_of_the_api():
+    assert agent_paths() == {path for _method, path in AGENT}
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(AGENT))
+@pytest.mark.parametrize("who", WHO)
+def test_agent_endpoints_refuse_every_staff_token_and_anonymous(
+    world, token_as, client, method, path, who
+):
+    token = token_as(who)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.generic(
+        method,
+        "/api/v1" + path,
+        '{"results": []}',
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 401
+    assert "agent token" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(AGENT))
+def test_agent_endpoints_answer_an_agent_token(world, client, method, path):
+    headers = {"Authorization": f"Bearer {issue_agent_token('edge')[1]}"}
+    response = client.generic(
+        method,
+        "/api/v1" + path,
+        '{"results": []}',
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 200
