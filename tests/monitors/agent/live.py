@@ -90,3 +90,9 @@ class Agent:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
         return self.process.returncode
+
+
+if __name__ == "__main__":
+    # A target inside another network namespace: `python -m tests.monitors.agent.live PORT`.
+    Target(port=int(sys.argv[1]))
+    threading.Event().wait()
