@@ -9,12 +9,18 @@ site has answered 200 for it.
 - 413: too large: the batch size is halved for good.
 - 401 (a revoked or unknown token), 5xx, no connection: everything stays in the spool; retry
   after a backoff of 1 s doubling to 30 s, logging the reason.
+
+Batches are also sized to the site's pace: one that took longer than TARGET_REQUEST_SECONDS
+makes the next ones smaller (and a request that timed out halves them), so that a site
+recording slowly (after a long outage, under load) is never sent a batch that outlasts its
+web server's request timeout (gunicorn's default is 30 s) and is retried forever.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import requests
 
@@ -26,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 5000
 FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 30.0
+TARGET_REQUEST_SECONDS = 10.0
 # Refusals logged one by one per batch; the rest are counted.
 REFUSALS_LOGGED = 10
 
@@ -41,6 +48,7 @@ class Uploader:
         stopped: threading.Event,
         batch_size: int = MAX_BATCH,
         pause_seconds: float = 2.0,
+        clock=time.monotonic,
     ) -> None:
         self.spool = spool
         self.client = client
@@ -48,6 +56,7 @@ class Uploader:
         self.limit = max(1, min(MAX_BATCH, batch_size))  # halved by each 413
         self.size = self.limit  # below the limit while a 400 is being narrowed down
         self.pause_seconds = pause_seconds
+        self.clock = clock
         self.backoff = 0.0
         self.failing_since_reason = ""
         self.uploaded = 0
@@ -68,13 +77,21 @@ class Uploader:
         if not rows:
             return None
         ids = [row_id for row_id, _ in rows]
+        started = self.clock()
         try:
             answer = self.client.post_results([body for _, body in rows])
         except requests.RequestException as exc:
+            if isinstance(exc, requests.Timeout):
+                self.size = max(1, len(rows) // 2)
             return self.retry_later(f"the site cannot be reached ({type(exc).__name__})")
         if answer.status == 200:
             self.taken(ids, answer.document or {})
-            return 0.0 if len(rows) >= self.size else self.pause_seconds
+            full = len(rows) >= self.size
+            # Next: as many as the site records in TARGET_REQUEST_SECONDS at this pace.
+            elapsed = max(self.clock() - started, 0.001)
+            paced = int(len(rows) * TARGET_REQUEST_SECONDS / elapsed)
+            self.size = max(1, min(self.limit, paced))
+            return 0.0 if full else self.pause_seconds
         if answer.status == 400:
             if len(rows) > 1:
                 self.size = max(1, len(rows) // 2)
@@ -107,7 +124,6 @@ class Uploader:
             log.info("the site takes results again; %d waiting in the spool", len(self.spool))
         self.backoff = 0.0
         self.failing_since_reason = ""
-        self.size = self.limit
         dropped = self.spool.take_dropped()
         if dropped:
             log.warning(

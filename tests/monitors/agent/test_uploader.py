@@ -118,3 +118,14 @@ def test_results_the_bounds_dropped_are_reported_with_the_next_upload(tmp_path, 
         uploader(small, fake_site.url).upload_once()
     assert "2 results were dropped from the spool" in caplog.text
     assert fake_site.accepted == [result(1, n) for n in range(2, 5)]
+
+
+def test_a_site_that_records_slowly_gets_smaller_batches(spool, fake_site):
+    # Each request "takes" 20 s by the uploader's clock: the next batch is half as big (10 s'
+    # worth), so that no request outlasts the web server's timeout.
+    ticks = iter(range(0, 10_000, 20))
+    spool.add([result(1, n) for n in range(9000)])
+    u = uploader(spool, fake_site.url, clock=lambda: next(ticks))
+    u.upload_once()
+    u.upload_once()
+    assert [len(batch) for batch in fake_site.batches] == [5000, 2500]
