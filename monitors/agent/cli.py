@@ -11,6 +11,7 @@ whatever is in the spool stays there for the next start.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -125,13 +126,15 @@ def keep_django_settings_empty() -> None:
 class Assignment:
     """Refreshes the assignment every `refresh` seconds and hands changes to the scheduler."""
 
-    def __init__(self, client, scheduler, stopped: threading.Event, refresh: float) -> None:
+    def __init__(self, client, scheduler, spool, stopped: threading.Event, refresh: float):
         self.client = client
         self.scheduler = scheduler
+        self.spool = spool
         self.stopped = stopped
         self.refresh = refresh
         self.etag = ""
         self.vantage_point = ""
+        self.specs: list = []
         self.trouble = ""  # the last failure said, so that it is said once
 
     def run(self) -> None:
@@ -139,9 +142,14 @@ class Assignment:
             self.refresh_once()
             self.stopped.wait(self.refresh)
 
-    def refresh_once(self) -> None:
-        from monitors.agent.runner import ProbeSpec
+    def resume(self) -> None:
+        """Probe with the assignment kept from the last run until the site answers."""
+        kept = self.spool.kept("assignment")
+        if kept:
+            self.take(json.loads(kept), etag="")
+            log.info("probing with the assignment kept from the last run until the site answers")
 
+    def refresh_once(self) -> None:
         try:
             answer = self.client.assignment(self.etag)
         except requests.RequestException as exc:
@@ -153,19 +161,24 @@ class Assignment:
                 f"the assignment was refused ({answer.status}: {answer.reason}); "
                 "probing goes on with the last one"
             )
-        document = answer.document
-        specs = []
+        self.say("")
+        self.take(answer.document, answer.etag)
+        self.spool.keep("assignment", json.dumps(answer.document))
+        log.info("vantage point %s: %d probes assigned", self.vantage_point, len(self.specs))
+        self.check_clock(answer.document.get("server_time"))
+
+    def take(self, document: dict, etag: str) -> None:
+        from monitors.agent.runner import ProbeSpec
+
+        self.specs = []
         for item in document.get("probes") or []:
             try:
-                specs.append(ProbeSpec.from_assignment(item))
+                self.specs.append(ProbeSpec.from_assignment(item))
             except ValueError as exc:
                 log.error("%s; skipped", exc)
-        self.scheduler.assign(specs, time.time())
-        self.etag = answer.etag
+        self.scheduler.assign(self.specs, time.time())
+        self.etag = etag
         self.vantage_point = str(document.get("vantage_point", ""))
-        self.say("")
-        log.info("vantage point %s: %d probes assigned", self.vantage_point, len(specs))
-        self.check_clock(document.get("server_time"))
 
     def say(self, trouble: str) -> None:
         if trouble and trouble != self.trouble:
@@ -207,7 +220,8 @@ def run(args: argparse.Namespace, token: str, stopped: threading.Event) -> int:
     client = SiteClient(args.url, token)
     scheduler = Scheduler(record, workers=args.workers)
     uploader = Uploader(spool, client, stopped, batch_size=args.batch_size)
-    assignment = Assignment(client, scheduler, stopped, args.refresh)
+    assignment = Assignment(client, scheduler, spool, stopped, args.refresh)
+    assignment.resume()
     threads = [
         threading.Thread(target=assignment.run, name="assignment", daemon=True),
         threading.Thread(target=uploader.run, name="uploader", daemon=True),

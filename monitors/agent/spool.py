@@ -2,6 +2,9 @@
 taken it (answered 200). A SQLite file, so that results survive the site being unreachable
 and the agent being restarted.
 
+It also keeps the last assignment, so that an agent restarted while the site cannot be
+reached goes on probing; the file is created readable by its owner only.
+
 Bounded by age and by count: results older than `max_age_seconds` (by `checked_at`) and,
 beyond `max_results`, the oldest ones are dropped. Drops are counted (in the file, so the
 count survives a restart) and the caller logs them. Rows keep their insertion order (an
@@ -27,6 +30,7 @@ CREATE TABLE IF NOT EXISTS results (
 );
 CREATE INDEX IF NOT EXISTS results_checked_at ON results (checked_at);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS kept (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 # How often, at most, the age bound is applied (it is a DELETE over an index).
 AGE_CHECK_SECONDS = 10.0
@@ -50,6 +54,8 @@ class Spool:
         self.lock = threading.Lock()
         # Set whenever results are added: the uploader waits on it when the spool is empty.
         self.added = threading.Event()
+        # Private: the kept assignment holds the probes' configs (headers, bodies: secrets).
+        self.path.touch(mode=0o600, exist_ok=True)
         self.connection = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=30
         )
@@ -135,6 +141,23 @@ class Spool:
                 ).rowcount
             self.connection.execute("COMMIT")
             self.size -= deleted
+
+    def keep(self, name: str, value: str) -> None:
+        """Keep a value beside the results (the last assignment, for a restart while the
+        site cannot be reached)."""
+        with self.lock:
+            self.connection.execute(
+                "INSERT INTO kept (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def kept(self, name: str) -> str | None:
+        with self.lock:
+            row = self.connection.execute(
+                "SELECT value FROM kept WHERE name = ?", (name,)
+            ).fetchone()
+        return row[0] if row else None
 
     def dropped_total(self) -> int:
         """Results dropped by the bounds over the spool file's whole life."""

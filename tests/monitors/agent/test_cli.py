@@ -78,3 +78,51 @@ def test_it_probes_uploads_and_stops_on_sigterm_within_seconds(fake_site, tmp_pa
     slots = [r["scheduled_at"] for r in fake_site.accepted]
     assert len(set(slots)) == len(slots)  # one result per slot
     assert all(r["ok"] and r["probe"] == 7 for r in fake_site.accepted)
+
+
+def spooled(path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path, timeout=10) as connection:
+        return connection.execute("SELECT count(*) FROM results").fetchone()[0]
+
+
+@pytest.mark.integration
+def test_restarted_while_the_site_is_down_it_probes_with_the_kept_assignment(fake_site, tmp_path):
+    fake_site.probes = [
+        {"id": 7, "name": "self", "kind": "http", "config": {"url": fake_site.url + "/x"},
+         "conditions": [], "interval_seconds": 1, "recheck_seconds": 1, "timeout_seconds": 2},
+    ]  # fmt: skip
+    spool = tmp_path / "spool.sqlite3"
+    env = {**os.environ, "STATUSPAGE_AGENT_TOKEN": "spa_test"}
+
+    def start(url):
+        return subprocess.Popen(
+            [str(AGENT), "--url", url, "--spool", str(spool), "--refresh", "1"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+
+    first = start(fake_site.url)
+    try:
+        deadline = time.monotonic() + 20
+        while not fake_site.batches and time.monotonic() < deadline:
+            time.sleep(0.1)  # waiting on the agent process
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=10)
+    assert fake_site.batches
+    assert spool.stat().st_mode & 0o777 == 0o600  # it keeps the probes' configs: secrets
+    fake_site.server.shutdown()
+    fake_site.server.server_close()
+    before = spooled(spool)
+
+    second = start(fake_site.url)  # nothing listens there any more
+    try:
+        deadline = time.monotonic() + 20
+        while spooled(spool) < before + 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        output, _ = second.communicate(timeout=10)
+    assert spooled(spool) >= before + 2, output
+    assert "probing with the assignment kept from the last run" in output
