@@ -133,16 +133,16 @@ class Pace:
     """A probe's recent results, for its pace: its interval, or its recheck interval while a
     change is recent."""
 
-    last_ok: bool | None = None
+    # A probe starts as up, as its state at the site does: a first run that fails is a change.
+    last_ok: bool = True
     streak: int = 0  # runs in a row with last_ok
-    changed: bool = False  # the streak began with a change (not with the first run)
+    changed: bool = False  # the streak began with a change
 
     def add(self, ok: bool) -> None:
         if ok == self.last_ok:
             self.streak += 1
         else:
-            self.changed = self.last_ok is not None
-            self.last_ok, self.streak = ok, 1
+            self.changed, self.last_ok, self.streak = True, ok, 1
 
     @property
     def rechecking(self) -> bool:

@@ -113,6 +113,14 @@ def test_after_a_change_it_rechecks_until_runs_agree(scheduler):
     assert slots == ["00:00", "00:30", "00:40", "00:50", "01:00", "01:10", "01:30"]
 
 
+def test_a_probe_that_fails_from_its_first_run_is_rechecked(scheduler):
+    s = scheduler(always(False))
+    s.assign([spec(interval=30, recheck=10)], T0 - 1)
+    run_at(s, T0)
+    s.recorder.next()
+    assert s.due_at[7] == T0 + 10
+
+
 def test_a_woken_late_scheduler_runs_the_latest_slot_not_the_missed_ones(scheduler):
     s = scheduler(always(True))
     s.assign([spec()], T0 - 1)
