@@ -3,14 +3,17 @@
 A vantage point confirms a failure after `failure_threshold` consecutive failed runs and a
 recovery after `success_threshold` consecutive good ones; in between it keeps what it had, so
 a single blip changes nothing. A probe is failing when a quorum of its vantage points confirm
-the failure; a failure confirmed by fewer is that vantage point's network, not an outage.
+the failure; a failure confirmed by fewer is that vantage point's network, not an outage. A
+silent vantage point (no result for too long: an agent cut off, a worker gone) is unknown and
+left out of the quorum.
 Nothing here touches the database, a broker or the clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from statuspage import status as rules
 
@@ -66,6 +69,30 @@ def probe_status(down_severities: Iterable[str], quorum: int) -> str:
     if len(severities) < quorum:
         return rules.OPERATIONAL
     return rules.worst(severities)
+
+
+class VantagePointState(Protocol):
+    """What the quorum reads of a probe's state at one vantage point (a `ProbeState`)."""
+
+    vantage_point: str
+    is_down: bool
+    severity: str
+
+
+def probe_status_across(
+    states: Iterable[VantagePointState],
+    vantage_points: Sequence[str],
+    quorum: int | None,
+    silent: Collection[str] = (),
+) -> str:
+    """A probe's status from its states at its `vantage_points` (states of vantage points it
+    no longer lists do not count). The quorum is taken over the vantage points that are not
+    `silent`: a silent one is unknown, so it can neither open an outage nor hide one that the
+    others confirm. When every one of them is silent, their last known states stand: nothing
+    newer is known, and the page then says that the checks are delayed (`monitors.stall`)."""
+    heard = [vp for vp in vantage_points if vp not in silent] or list(vantage_points)
+    down = [state.severity for state in states if state.is_down and state.vantage_point in heard]
+    return probe_status(down, quorum_size(len(heard), quorum))
 
 
 def worse_severity(current: str, seen: str) -> str:

@@ -275,12 +275,15 @@ class VantagePointSilence(models.Model):
     """A vantage point from which no result has arrived for too long (`monitors.stall`):
     from `started_at` (its last result) until `ended_at`. While it is open the vantage
     point's probe states count as unknown in the quorum (`confirmation.probe_status_across`).
-    At most one is open per vantage point; its opening and its closing alert staff once."""
+    At most one is open per vantage point; staff hear of its start and its end once each."""
 
     vantage_point = models.CharField(max_length=50)
     started_at = models.DateTimeField()
     noticed_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Staff were told of it on its own. Not while it is part of a stall: the stall's alert
+    # names it, and its end is then told by the stall's end.
+    alerted = models.BooleanField(default=False)
 
     objects = VantagePointSilenceQuerySet.as_manager()
 

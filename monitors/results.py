@@ -16,7 +16,14 @@ from django.db import connection, transaction
 
 from monitors import confirmation
 from monitors.automatic import reconcile_automatic_incidents
-from monitors.models import FiringAlert, Probe, ProbeResult, ProbeState, VantagePointProblem
+from monitors.models import (
+    FiringAlert,
+    Probe,
+    ProbeResult,
+    ProbeState,
+    VantagePointProblem,
+    VantagePointSilence,
+)
 from monitors.rollups import add_to_rollups
 from statuspage import status as rules
 from statuspage.changes import public_change
@@ -188,10 +195,11 @@ def record_result(
         add_to_rollups(probe.pk, vantage_point, checked_at, run.ok, run.latency_ms, downtime)
         if state.last_scheduled_at is not None and scheduled_at < state.last_scheduled_at:
             return result  # a late redelivery: counted in history, too old to move the state
-        before = status_across(probe, states.values())
+        silent = silent_vantage_points(probe)
+        before = status_across(probe, states.values(), silent)
         was_down = state.is_down
         update_state(probe, state, run, now, scheduled_at)
-        after = status_across(probe, states.values())
+        after = status_across(probe, states.values(), silent)
         if after != rules.OPERATIONAL or state.is_down or was_down:
             track_network_problem(probe, state, after, now)
         if after != before or (after != rules.OPERATIONAL and lacks_open_incident(probe)):
@@ -262,15 +270,23 @@ def update_state(
         state.save(update_fields=changed)
 
 
-def status_across(probe: Probe, states) -> str:
-    """The probe's status across its vantage points (quorum of confirmed failures)."""
-    down = [s.severity for s in states if s.is_down and s.vantage_point in probe.vantage_points]
-    quorum = confirmation.quorum_size(len(probe.vantage_points), probe.quorum)
-    return confirmation.probe_status(down, quorum)
+def silent_vantage_points(probe: Probe) -> frozenset[str]:
+    """The vantage points silent now (`VantagePointSilence`, opened and closed by the watch in
+    `monitors.stall`). A probe run from one vantage point needs no query: silent or not, its
+    last known state stands."""
+    if len(probe.vantage_points) < 2:
+        return frozenset()
+    return VantagePointSilence.objects.silent()
 
 
-def probe_status(probe: Probe) -> str:
-    return status_across(probe, ProbeState.objects.filter(probe=probe, is_down=True))
+def status_across(probe: Probe, states, silent=frozenset()) -> str:
+    """The probe's status across its vantage points: a quorum of confirmed failures among
+    those that are not silent (`confirmation.probe_status_across`)."""
+    return confirmation.probe_status_across(states, probe.vantage_points, probe.quorum, silent)
+
+
+def probe_status(probe: Probe, silent=frozenset()) -> str:
+    return status_across(probe, ProbeState.objects.filter(probe=probe, is_down=True), silent)
 
 
 def track_network_problem(probe: Probe, state: ProbeState, status: str, now: datetime) -> None:
@@ -310,8 +326,9 @@ def track_network_problem(probe: Probe, state: ProbeState, status: str, now: dat
 def component_auto_status(component_id: int, now: datetime) -> str:
     """The worst status among the component's failing probes and firing alerts."""
     statuses = FiringAlert.objects.statuses_by_component(now).get(component_id, [])
+    silent = VantagePointSilence.objects.silent()
     for probe in Probe.objects.filter(component_id=component_id, is_enabled=True):
-        statuses.append(probe_status(probe))
+        statuses.append(probe_status(probe, silent))
     return rules.worst(statuses)
 
 
@@ -345,11 +362,12 @@ def refresh_auto_statuses(now: datetime) -> bool:
         down.setdefault(state.probe_id, []).append(state)
     # Alerts (monitors.alerts) count like probes; one whose endsAt passed counts no more.
     statuses = FiringAlert.objects.statuses_by_component(now)
+    silent = VantagePointSilence.objects.silent()
     for probe in Probe.objects.filter(is_enabled=True).only(
         "id", "component_id", "vantage_points", "quorum"
     ):
         statuses.setdefault(probe.component_id, []).append(
-            status_across(probe, down.get(probe.pk, []))
+            status_across(probe, down.get(probe.pk, []), silent)
         )
     moved = False
     for component_id, auto_status in Component.objects.values_list("id", "auto_status"):

@@ -1,11 +1,17 @@
 """Stalled monitoring is shown, not hidden.
 
-When the dispatcher (the beat's `dispatch_due_probes`) stops running, or a vantage point stops
-delivering results, every status on the page silently freezes at its last value. This module
-decides when that has gone on too long (`stalled_since`, a pure function), records each stall
-as a `MonitoringStall` row (its opening and its closing each alert staff once and bump the
-public version, so that cached pages show and clear the notice), and loads what the page, the
-console and `/health` show about it.
+When the dispatcher (the beat's `dispatch_due_probes`) stops running, or a probe's vantage
+points all stop delivering results, its status on the page silently freezes at its last value.
+This module decides when that has gone on too long (`stalled_since`, a pure function), records
+each stall as a `MonitoringStall` row (its opening and its closing each alert staff once and
+bump the public version, so that cached pages show and clear the notice), and loads what the
+page, the console and `/health` show about it.
+
+One vantage point falling silent while the others still deliver (an agent cut off from the
+site) is not a stall: the public statuses are still current, taken by quorum over the vantage
+points still heard (`confirmation.probe_status_across`). That vantage point is *silent*: a
+`VantagePointSilence` row (`monitors.silence`) that staff see in the console and `/health`,
+with one alert when it starts and one when it ends; the public page says nothing about it.
 
 Who notices: the beat runs `watch_monitoring` every 10 s, but the beat (or the worker it sends
 to) may be the very thing that died, and a dead process cannot report itself. So web requests
@@ -22,13 +28,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -38,8 +44,11 @@ from monitors.models import (
     MonitoringStall,
     Probe,
     ProbeState,
+    VantagePointSilence,
 )
+from monitors.silence import track_silences
 from statuspage.models import SiteState
+from statuspage.times import to_the_second as local_text
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +61,14 @@ def default_threshold(shortest_interval_seconds: float | None) -> timedelta:
     three runs before its silence counts as a stall."""
     shortest = max(MINIMUM_INTERVAL_SECONDS, shortest_interval_seconds or 0)
     return timedelta(seconds=max(MINIMUM_STALE_SECONDS, 3 * shortest))
+
+
+def vantage_point_threshold(threshold: timedelta, shortest_interval_seconds: float) -> timedelta:
+    """How long a vantage point may stay quiet: the stale threshold, but never less than three
+    intervals of its own most frequent probe (an agent running only 5-minute probes is not
+    silent between two runs, whatever MONITORING_STALE_SECONDS says)."""
+    shortest = max(MINIMUM_INTERVAL_SECONDS, shortest_interval_seconds)
+    return max(threshold, timedelta(seconds=3 * shortest))
 
 
 @dataclass(frozen=True)
@@ -73,12 +90,33 @@ def silences(
     last_dispatch: datetime,
     last_results: Mapping[str, datetime],
     threshold: timedelta,
+    thresholds: Mapping[str, timedelta] | None = None,
 ) -> list[Silence]:
-    """The sources silent for longer than `threshold` at `now`, oldest first: the dispatcher
-    (when it last ran) and each vantage point (when it last delivered a result)."""
+    """The sources silent for longer than their threshold at `now`, oldest first: the
+    dispatcher (when it last ran) and each vantage point (when it last delivered a result);
+    `thresholds` by vantage point, `threshold` for the others."""
     heard = {DISPATCHER: last_dispatch, **last_results}
-    quiet = [Silence(source, at) for source, at in heard.items() if now - at > threshold]
+    limits = thresholds or {}
+    quiet = [
+        Silence(source, at)
+        for source, at in heard.items()
+        if now - at > limits.get(source, threshold)
+    ]
     return sorted(quiet, key=lambda silence: (silence.since, silence.source))
+
+
+def stalling(
+    quiet: list[Silence], probe_vantage_points: Iterable[Collection[str]]
+) -> list[Silence]:
+    """The silences that freeze what the public sees: the dispatcher's, and those of vantage
+    points that leave some probe with none of its vantage points heard. A vantage point
+    silent while every probe it runs is still heard elsewhere freezes nothing."""
+    names = {silence.source for silence in quiet}
+    voiceless: set[str] = set()
+    for vantage_points in probe_vantage_points:
+        if vantage_points and set(vantage_points) <= names:
+            voiceless |= set(vantage_points)
+    return [s for s in quiet if s.source == DISPATCHER or s.source in voiceless]
 
 
 def stalled_since(
@@ -86,11 +124,12 @@ def stalled_since(
     last_dispatch: datetime,
     last_results: Mapping[str, datetime],
     threshold: timedelta,
+    probe_vantage_points: Iterable[Collection[str]],
 ) -> datetime | None:
     """Since when monitoring is stale at `now` (the last time the first source to fall silent
-    was heard from), or None when the dispatcher ran and every vantage point delivered a
-    result within `threshold`."""
-    quiet = silences(now, last_dispatch, last_results, threshold)
+    was heard from), or None when the dispatcher ran within `threshold` and every probe has a
+    vantage point that delivered a result within it."""
+    quiet = stalling(silences(now, last_dispatch, last_results, threshold), probe_vantage_points)
     return quiet[0].since if quiet else None
 
 
@@ -101,10 +140,15 @@ def stalled_since(
 class MonitoringFacts:
     last_dispatch: datetime
     last_results: dict[str, datetime]
-    threshold: timedelta
+    threshold: timedelta  # the dispatcher's
+    thresholds: dict[str, timedelta]  # each vantage point's
+    probe_vantage_points: list[frozenset[str]]  # each distinct set the enabled probes list
 
     def silences(self, now: datetime) -> list[Silence]:
-        return silences(now, self.last_dispatch, self.last_results, self.threshold)
+        return silences(now, self.last_dispatch, self.last_results, self.threshold, self.thresholds)
+
+    def stalling(self, quiet: list[Silence]) -> list[Silence]:
+        return stalling(quiet, self.probe_vantage_points)
 
 
 def stale_threshold(shortest_interval_seconds: float | None) -> timedelta:
@@ -114,32 +158,60 @@ def stale_threshold(shortest_interval_seconds: float | None) -> timedelta:
 
 
 def load_facts() -> MonitoringFacts | None:
-    """What the dispatcher row and the probe states say (three small queries), or None when no
-    probe is enabled: then nothing is monitored, and nothing can stall.
+    """What the enabled probes, the dispatcher row and the probe states say (three small
+    queries), or None when no probe is enabled: then nothing is monitored, and nothing can
+    stall.
 
     A vantage point's last result is the newest `last_checked_at` of its probe states (or,
     before its first result, when its states were created). That is an aggregate over one row
     per (probe, vantage point), a few thousand at most, rather than a column written per
     result or an index that would take the per-result UPDATE off PostgreSQL's HOT path."""
-    shortest = Probe.objects.filter(is_enabled=True).aggregate(shortest=Min("interval_seconds"))
-    if shortest["shortest"] is None:
+    shapes = list(
+        Probe.objects.filter(is_enabled=True)
+        .values_list("interval_seconds", "vantage_points")
+        .order_by()
+        .distinct()
+    )
+    shortest_at: dict[str, int] = {}
+    sets: set[frozenset[str]] = set()
+    for interval, vantage_points in shapes:
+        sets.add(frozenset(vantage_points or ()))
+        for name in vantage_points or ():
+            shortest_at[name] = min(interval, shortest_at.get(name, interval))
+    if not sets:
         return None
+    threshold = stale_threshold(min(interval for interval, _ in shapes))
     rows = (
         ProbeState.objects.filter(probe__is_enabled=True)
         .values("vantage_point")
         .annotate(last=Max(Coalesce("last_checked_at", "since")))
         .order_by()
     )
+    last_results = {row["vantage_point"]: row["last"] for row in rows}
     return MonitoringFacts(
         last_dispatch=DispatcherState.last_run(),
-        last_results={row["vantage_point"]: row["last"] for row in rows},
-        threshold=stale_threshold(shortest["shortest"]),
+        last_results=last_results,
+        threshold=threshold,
+        thresholds={
+            name: vantage_point_threshold(threshold, shortest_at.get(name, 0))
+            for name in last_results
+        },
+        probe_vantage_points=sorted(sets, key=sorted),
     )
 
 
 def open_stall() -> MonitoringStall | None:
     """The stall shown now, if any (one query on a tiny table)."""
     return MonitoringStall.objects.filter(ended_at__isnull=True).first()
+
+
+def open_silences() -> dict[str, datetime]:
+    """The silent vantage points (`monitors.silence`) and since when, by name."""
+    return dict(
+        VantagePointSilence.objects.filter(ended_at=None)
+        .order_by("vantage_point")
+        .values_list("vantage_point", "started_at")
+    )
 
 
 def last_checked_by_component(component_ids) -> dict[int, datetime]:
@@ -158,12 +230,6 @@ def last_checked_by_component(component_ids) -> dict[int, datetime]:
 
 
 # --- the watch ----------------------------------------------------------------------------------
-
-
-def local_text(moment: datetime) -> str:
-    local = timezone.localtime(moment)
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M:%S} UTC{offset[:3]}:{offset[3:]}"
 
 
 def alert(subject: str, body: str, subject_alt: str = "", body_alt: str = "") -> None:
@@ -188,13 +254,21 @@ def watch(now: datetime) -> str | None:
     (a partial unique index), and it is closed with a conditional UPDATE."""
     facts = load_facts()
     quiet = facts.silences(now) if facts is not None else []
+    stalled = facts.stalling(quiet) if facts is not None else []
+    track_silences(
+        now,
+        {s.source: s.since for s in quiet if s.source != DISPATCHER},
+        stalling={s.source for s in stalled},
+        known=facts.last_results if facts is not None else {},
+        thresholds=facts.thresholds if facts is not None else {},
+    )
     with transaction.atomic():
         current = open_stall()
-        if quiet and current is None:
+        if stalled and current is None:
             try:
                 with transaction.atomic():
                     stall = MonitoringStall.objects.create(
-                        started_at=quiet[0].since,
+                        started_at=stalled[0].since,
                         noticed_at=now,
                         reasons=[f"{s.label}: last heard {local_text(s.since)}" for s in quiet],
                     )
@@ -217,7 +291,7 @@ def watch(now: datetime) -> str | None:
             )
             SiteState.bump(now)
             return "started"
-        if not quiet and current is not None:
+        if not stalled and current is not None:
             closed = MonitoringStall.objects.filter(pk=current.pk, ended_at__isnull=True).update(
                 ended_at=now
             )
@@ -226,12 +300,14 @@ def watch(now: datetime) -> str | None:
             minutes = (now - current.started_at).total_seconds() / 60
             alert(
                 f"Monitoring resumed (stalled since {local_text(current.started_at)})",
-                f"The dispatcher and every vantage point are delivering results again as of "
-                f"{local_text(now)}, after about {minutes:.0f} minutes without. The notice "
-                "on the public page is gone.",
+                f"The dispatcher runs and every probe is heard from a vantage point again as "
+                f"of {local_text(now)}, after about {minutes:.0f} minutes without. The notice "
+                "on the public page is gone. (A vantage point still silent has an alert of "
+                "its own.)",
                 f"自动检测已恢复（自 {local_text(current.started_at)} 起中断）",
-                f"调度器与所有探测点自 {local_text(now)} 起恢复上报结果，"
-                f"中断约 {minutes:.0f} 分钟。公开页面上的提示已移除。",
+                f"自 {local_text(now)} 起调度器恢复运行，每个探测都重新有探测点上报结果，"
+                f"中断约 {minutes:.0f} 分钟。公开页面上的提示已移除。"
+                "（仍无结果的探测点另有单独通知。）",
             )
             SiteState.bump(now)
             return "ended"

@@ -14,8 +14,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from monitors import confirmation
-from monitors.models import Probe, ProbeResult, ProbeRollup, ProbeState, VantagePointProblem
+from monitors.models import (
+    Probe,
+    ProbeResult,
+    ProbeRollup,
+    ProbeState,
+    VantagePointProblem,
+)
 from monitors.rollups import daily_history
+from monitors.stall import open_silences
 from statuspage import status as rules
 from statuspage.roles import staff_required
 
@@ -32,28 +39,35 @@ class ProbeRow:
     states: list[ProbeState]
     unconfirmed: int
     open_problems: int
+    silent: dict[str, datetime]  # its vantage points that are silent: since when
 
     @property
     def trouble(self) -> int:
-        """0 failing, 1 unconfirmed failures, 2 vantage-point network problems, 3 fine,
-        4 disabled."""
+        """0 failing, 1 unconfirmed failures, 2 vantage-point network problems or silent
+        vantage points, 3 fine, 4 disabled."""
         if not self.probe.is_enabled:
             return 4
         if self.status != rules.OPERATIONAL:
             return 0
         if self.unconfirmed:
             return 1
-        if self.open_problems:
+        if self.open_problems or self.silent:
             return 2
         return 3
 
 
-def probe_row(probe: Probe, states: list[ProbeState], open_problems: int) -> ProbeRow:
+def probe_row(
+    probe: Probe, states: list[ProbeState], open_problems: int, silences: dict[str, datetime]
+) -> ProbeRow:
     states = [s for s in states if s.vantage_point in probe.vantage_points]
-    quorum = confirmation.quorum_size(len(probe.vantage_points), probe.quorum)
-    status = confirmation.probe_status([s.severity for s in states if s.is_down], quorum)
+    for state in states:
+        state.silent_since = silences.get(state.vantage_point)
+    status = confirmation.probe_status_across(
+        states, probe.vantage_points, probe.quorum, set(silences)
+    )
     unconfirmed = sum(1 for s in states if s.is_unconfirmed_failure)
-    return ProbeRow(probe, status, states, unconfirmed, open_problems)
+    silent = {vp: silences[vp] for vp in probe.vantage_points if vp in silences}
+    return ProbeRow(probe, status, states, unconfirmed, open_problems, silent)
 
 
 @require_safe
@@ -65,9 +79,10 @@ def probe_list(request: HttpRequest) -> HttpResponse:
         "probe_id", flat=True
     ):
         open_problems[probe_id] += 1
-    rows = [probe_row(p, list(p.states.all()), open_problems[p.pk]) for p in probes]
+    silences = open_silences()
+    rows = [probe_row(p, list(p.states.all()), open_problems[p.pk], silences) for p in probes]
     rows.sort(key=lambda r: (r.trouble, r.probe.component.slug, r.probe.name))
-    return render(request, "console/probes/list.html", {"rows": rows})
+    return render(request, "console/probes/list.html", {"rows": rows, "silences": silences})
 
 
 @dataclass(frozen=True)
@@ -162,7 +177,8 @@ def probe_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     since = now - timedelta(days=1)  # pages never read raw results older than a day
     states = list(probe.states.all())
-    row = probe_row(probe, states, probe.network_problems.filter(ended_at__isnull=True).count())
+    open_problems = probe.network_problems.filter(ended_at__isnull=True).count()
+    row = probe_row(probe, states, open_problems, open_silences())
     recent = {
         vantage_point: list(
             ProbeResult.objects.filter(
@@ -175,6 +191,10 @@ def probe_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "probe": probe,
         "row": row,
         "quorum": confirmation.quorum_size(len(probe.vantage_points), probe.quorum),
+        "heard": len(probe.vantage_points) - len(row.silent),
+        "heard_quorum": confirmation.quorum_size(
+            len(probe.vantage_points) - len(row.silent), probe.quorum
+        ),
         "recent": recent,
         "problems": probe.network_problems.all()[:20],
         "chart": latency_chart(probe, now),

@@ -5,6 +5,11 @@ JSON with the database, the broker, the dispatcher's last run, each vantage poin
 and the outbox backlog; 200 when all are healthy, 503 with the reasons when any is not. Never
 cached, and cheap: six small queries and a broker ping with a short timeout. No hostnames,
 addresses or error messages: the answer is public.
+
+A silent vantage point (`monitors.silence`) is reported (`ok: false`, and a line in
+`warnings`), but it is a reason for 503 only when it leaves some probe with no vantage point
+heard: while the others deliver, the site still tells the truth, and a load balancer must not
+take it out of service because one agent lost its link.
 """
 
 from __future__ import annotations
@@ -57,13 +62,15 @@ def check_broker(url: str, timeout: float = BROKER_TIMEOUT_SECONDS) -> dict:
     return {"ok": True}
 
 
-def check_monitoring(now: datetime) -> tuple[dict, dict]:
-    """The dispatcher's last run and each vantage point's last result, against the stale
-    threshold (monitors.stall)."""
+def check_monitoring(now: datetime) -> tuple[dict, dict, set[str]]:
+    """The dispatcher's last run and each vantage point's last result, against their stale
+    thresholds (monitors.stall), and the silent sources that stall monitoring."""
     facts = monitoring.load_facts()
     if facts is None:
-        return {"ok": True, "last_run_at": None, "note": "no probe is enabled"}, {}
-    quiet = {silence.source for silence in facts.silences(now)}
+        return {"ok": True, "last_run_at": None, "note": "no probe is enabled"}, {}, set()
+    silences = facts.silences(now)
+    quiet = {silence.source for silence in silences}
+    stalling = {silence.source for silence in facts.stalling(silences)}
 
     def entry(source: str, at: datetime, key: str) -> dict:
         return {
@@ -75,9 +82,13 @@ def check_monitoring(now: datetime) -> tuple[dict, dict]:
     dispatcher = entry(monitoring.DISPATCHER, facts.last_dispatch, "last_run_at")
     dispatcher["stale_after_seconds"] = seconds(facts.threshold)
     vantage_points = {
-        name: entry(name, at, "last_result_at") for name, at in sorted(facts.last_results.items())
+        name: {
+            **entry(name, at, "last_result_at"),
+            "stale_after_seconds": seconds(facts.thresholds[name]),
+        }
+        for name, at in sorted(facts.last_results.items())
     }
-    return dispatcher, vantage_points
+    return dispatcher, vantage_points, stalling
 
 
 def check_outbox(now: datetime) -> dict:
@@ -99,10 +110,11 @@ def health_report(now: datetime) -> dict:
         "database": check_database(),
         "broker": check_broker(settings.CELERY_BROKER_URL),
     }
-    reasons = []
+    reasons, warnings = [], []
+    stalling: set[str] = set()
     if report["database"]["ok"]:
         try:
-            report["dispatcher"], report["vantage_points"] = check_monitoring(now)
+            report["dispatcher"], report["vantage_points"], stalling = check_monitoring(now)
             report["outbox"] = check_outbox(now)
         except DatabaseError as error:
             report["database"] = {"ok": False, "error": type(error).__name__}
@@ -114,15 +126,23 @@ def health_report(now: datetime) -> dict:
     if dispatcher is not None and not dispatcher["ok"]:
         reasons.append(f"the dispatcher has not run for {dispatcher['age_seconds']:.0f} s")
     for name, vantage_point in report.get("vantage_points", {}).items():
-        if not vantage_point["ok"]:
-            reasons.append(
-                f"vantage point {name} has delivered no result for "
-                f"{vantage_point['age_seconds']:.0f} s"
-            )
+        if vantage_point["ok"]:
+            continue
+        silent = f"vantage point {name} has delivered no result for "
+        silent += f"{vantage_point['age_seconds']:.0f} s"
+        if name in stalling:
+            reasons.append(silent)
+        else:
+            warnings.append(silent + " (its probes are heard from other vantage points)")
     outbox = report.get("outbox")
     if outbox is not None and not outbox["ok"]:
         reasons.append(f"notifications have waited {outbox['oldest_due_seconds']:.0f} s to be sent")
-    return {"status": "ok" if not reasons else "failing", "reasons": reasons, **report}
+    return {
+        "status": "ok" if not reasons else "failing",
+        "reasons": reasons,
+        "warnings": warnings,
+        **report,
+    }
 
 
 @require_safe

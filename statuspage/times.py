@@ -49,3 +49,11 @@ def local_day(moment: datetime) -> date:
 def day_start(moment: datetime) -> datetime:
     """Midnight of the day `moment` falls on, in the current time zone."""
     return day_bounds(local_day(moment))[0]
+
+
+def to_the_second(value: datetime) -> str:
+    """`value` in the site's time zone, to the second and in no language, for staff alerts
+    about monitoring: "2026-11-29 10:00:00 UTC+08:00"."""
+    local = timezone.localtime(value)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M:%S} UTC{offset[:3]}:{offset[3:]}"

@@ -66,6 +66,7 @@ def render_dashboard(
         "components": components,
         "now": now,
     }
+    context["silences"] = monitoring.open_silences()
     stall = monitoring.open_stall()
     if stall is not None:
         context["monitoring_stall"] = stall

@@ -61,7 +61,7 @@ def health(client=None):
 def test_it_answers_200_when_all_is_healthy(probing):
     response, body = health()
     assert response.status_code == 200
-    assert body["status"] == "ok" and body["reasons"] == []
+    assert body["status"] == "ok" and body["reasons"] == [] and body["warnings"] == []
     assert body["database"] == {"ok": True}
     assert body["broker"] == {"ok": True}
     assert body["dispatcher"]["ok"] and body["dispatcher"]["age_seconds"] == 0
@@ -82,23 +82,72 @@ def test_it_is_cheap(probing, django_assert_max_num_queries):
         Client().get("/health")
 
 
-def test_it_answers_503_naming_a_stalled_dispatcher_and_vantage_point(probing, clock):
+def test_it_answers_503_naming_a_stalled_dispatcher(probing, clock):
     clock.shift(100)
     deliver(probing, "shanghai")
     clock.shift(60)
     response, body = health()
     assert response.status_code == 503
     assert body["status"] == "failing"
-    assert body["reasons"] == [
-        "the dispatcher has not run for 160 s",
-        "vantage point local has delivered no result for 160 s",
-    ]
+    assert body["reasons"] == ["the dispatcher has not run for 160 s"]
     assert not body["dispatcher"]["ok"]
     assert body["vantage_points"]["shanghai"] == {
         "ok": True,
         "last_result_at": (NOW + timedelta(seconds=100)).isoformat(),
         "age_seconds": 60.0,
+        "stale_after_seconds": 120.0,
     }
+
+
+def test_a_silent_vantage_point_whose_probes_are_heard_elsewhere_is_a_warning(probing, clock):
+    clock.shift(100)
+    deliver(probing, "shanghai")
+    clock.shift(60)
+    DispatcherState.record_run(NOW + timedelta(seconds=160))
+    response, body = health()
+    assert response.status_code == 200
+    assert body["status"] == "ok" and body["reasons"] == []
+    assert body["warnings"] == [
+        "vantage point local has delivered no result for 160 s "
+        "(its probes are heard from other vantage points)"
+    ]
+    assert body["vantage_points"]["local"]["ok"] is False
+
+
+def test_a_vantage_point_that_leaves_a_probe_unheard_is_a_reason(probing, clock, make_component):
+    Probe.objects.create(
+        component=make_component("repay"),
+        name="only local",
+        kind="http",
+        vantage_points=["local"],
+        interval_seconds=30,
+    )
+    clock.shift(100)
+    deliver(probing, "shanghai")
+    clock.shift(60)
+    DispatcherState.record_run(NOW + timedelta(seconds=160))
+    response, body = health()
+    assert response.status_code == 503
+    assert body["reasons"] == ["vantage point local has delivered no result for 160 s"]
+    assert body["warnings"] == []
+
+
+def test_an_agent_with_slow_probes_is_held_to_three_of_its_intervals(probing, clock):
+    slow = Probe.objects.create(
+        component=probing.component,
+        name="slow",
+        kind="http",
+        vantage_points=["edge"],
+        interval_seconds=300,
+    )
+    deliver(slow, "edge")
+    clock.shift(600)
+    for vantage_point in ("local", "shanghai"):
+        deliver(probing, vantage_point)
+    DispatcherState.record_run(NOW + timedelta(seconds=600))
+    response, body = health()
+    assert response.status_code == 200, body["reasons"]
+    assert body["vantage_points"]["edge"]["stale_after_seconds"] == 900.0
 
 
 def test_it_answers_503_when_the_broker_is_down_and_the_database_up(probing, settings):

@@ -1,8 +1,11 @@
+from dataclasses import dataclass
+
 import pytest
 
 from monitors.confirmation import (
     Confirmation,
     probe_status,
+    probe_status_across,
     quorum_size,
     step,
     worse_severity,
@@ -76,3 +79,52 @@ def test_the_worst_severity_seen_while_failing_is_kept():
     assert worse_severity("", "degraded_performance") == "degraded_performance"
     assert worse_severity("major_outage", "degraded_performance") == "major_outage"
     assert worse_severity("degraded_performance", "") == "partial_outage"
+
+
+@dataclass(frozen=True)
+class State:
+    vantage_point: str
+    is_down: bool
+    severity: str = ""
+
+
+def states(marks: str) -> list[State]:
+    """ "local:D edge:U": D confirmed down (major outage), U up, - no state yet."""
+    found = []
+    for mark in marks.split():
+        name, state = mark.split(":")
+        if state != "-":
+            found.append(State(name, state == "D", "major_outage" if state == "D" else ""))
+    return found
+
+
+@pytest.mark.parametrize(
+    "case, marks, quorum, silent, expected",
+    [
+        # Two vantage points, a majority (both) needed.
+        ("both heard, one down: its network", "local:D edge:U", None, "", "operational"),
+        ("both heard, both down", "local:D edge:D", None, "", "major_outage"),
+        ("silent agent cannot hide local's outage", "local:D edge:U", None, "edge", "major_outage"),
+        ("silent agent cannot open an outage", "local:U edge:D", None, "edge", "operational"),
+        ("silent agent's last 'down' does not count", "local:U edge:D", 2, "edge", "operational"),
+        ("the heard one up, the silent one down", "local:U edge:D", 1, "edge", "operational"),
+        ("all silent: last known stands", "local:D edge:D", None, "local edge", "major_outage"),
+        ("all silent, last known up", "local:U edge:U", None, "local edge", "operational"),
+        ("a single silent vantage point keeps its state", "local:D", None, "local", "major_outage"),
+        # Three vantage points: the quorum is taken over those heard.
+        ("3 heard, 2 of 3 down", "a:D b:D c:U", None, "", "major_outage"),
+        ("b silent: 1 of 2 heard down is not a majority", "a:D b:D c:U", None, "b", "operational"),
+        ("c silent: 2 of 2 heard down", "a:D b:D c:U", None, "c", "major_outage"),
+        ("b, c silent: a alone decides", "a:D b:U c:U", None, "b c", "major_outage"),
+        ("quorum 2 with one heard becomes 1", "a:D b:U c:U", 2, "b c", "major_outage"),
+        ("quorum 2, two heard, one down", "a:D b:U c:D", 2, "c", "operational"),
+        ("no state yet at a heard one counts as up", "a:D b:- c:D", None, "c", "operational"),
+        # Names that are not the probe's vantage points change nothing.
+        ("silence elsewhere is ignored", "local:D edge:U", None, "tokyo", "operational"),
+        ("a state of an unlisted vantage point", "local:U edge:U old:D", 1, "", "operational"),
+    ],
+)  # fmt: skip
+def test_a_silent_vantage_point_is_unknown_in_the_quorum(case, marks, quorum, silent, expected):
+    listed = [m.split(":")[0] for m in marks.split() if not m.startswith("old")]
+    status = probe_status_across(states(marks), listed, quorum, set(silent.split()))
+    assert status == expected, case
