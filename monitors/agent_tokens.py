@@ -71,3 +71,13 @@ def revoke_agent_token(token: AgentToken, now: datetime | None = None) -> None:
     now = now or timezone.now()
     AgentToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
     token.revoked_at = now
+
+
+def agent_vantage_points() -> list[str]:
+    """The vantage points run by an agent: those with a live token."""
+    return list(
+        AgentToken.objects.filter(revoked_at__isnull=True)
+        .values_list("vantage_point", flat=True)
+        .order_by()
+        .distinct()
+    )

@@ -2,6 +2,10 @@
 states that are due (a `next_run_at` column with an index), moves each one's next run forward
 and sends one `run_probe` message per claimed state to the vantage point's queue.
 
+A vantage point with a live agent token (`monitors.agent_tokens`) is an agent's: the agent runs
+its probes on its own clock and uploads the results, so nothing is sent to its queue, where
+no worker would ever take the messages off.
+
 Probes with the same interval do not all fire together: each (probe, vantage point) runs on
 its own stable phase within its interval. A message carries `expires` = its successor's time,
 so a backlog drops stale runs instead of running them late.
@@ -18,6 +22,7 @@ from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 
+from monitors.agent_tokens import agent_vantage_points
 from monitors.confirmation import Confirmation
 from monitors.models import MINIMUM_INTERVAL_SECONDS, DispatcherState, Probe, ProbeState
 
@@ -126,6 +131,7 @@ def claim_due(now: datetime, lookahead_seconds: float, limit: int) -> list[Dispa
     with transaction.atomic():
         due = (
             ProbeState.objects.filter(next_run_at__lte=horizon, probe__is_enabled=True)
+            .exclude(vantage_point__in=agent_vantage_points())
             .select_related("probe")
             .order_by("next_run_at")
         )

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import redis
 
+from monitors.agent_tokens import issue_agent_token, revoke_agent_token
 from monitors.models import ProbeState
 from monitors.scheduler import (
     claim_due,
@@ -141,3 +142,15 @@ def test_the_dispatcher_sends_runs_under_the_probe_tasks_name():
 
     assert run_probe.name == RUN_PROBE
     assert RUN_PROBE in app.tasks
+
+
+def test_an_agents_vantage_point_is_never_dispatched_to_a_queue(clock, make_probe):
+    make_probe(vantage_points=["local", "edge"], interval_seconds=30)
+    token, _ = issue_agent_token("edge")
+    sync_states(clock.now())
+    clock.shift(60)
+    assert [d.vantage_point for d in claim_due(clock.now(), 0, 100)] == ["local"]
+    # The state stays, for the stall watch: an agent that never reports falls silent.
+    assert ProbeState.objects.filter(vantage_point="edge").exists()
+    revoke_agent_token(token)  # no agent any more: back to the workers of probes.edge
+    assert [d.vantage_point for d in claim_due(clock.now(), 0, 100)] == ["edge"]
