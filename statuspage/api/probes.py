@@ -48,6 +48,9 @@ class ProbeOut(Schema):
 class ProbeResultOut(Schema):
     checked_at: datetime
     scheduled_at: datetime
+    received_at: datetime | None = Field(
+        description="When the site stored it: an agent's kept results arrive late."
+    )
     vantage_point: str
     ok: bool
     latency_ms: float | None

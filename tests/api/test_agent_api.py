@@ -427,3 +427,13 @@ def test_a_body_over_djangos_upload_limit_but_within_16_mb_is_read(edge, bureau,
     padded = json.dumps({"results": [run(bureau, 30)], "padding": " " * 5000}).encode()
     response = edge.upload_raw(padded, None)
     assert response.status_code == 200 and response.json()["accepted"] == 1
+
+
+def test_what_an_agent_delivered_shows_in_the_probes_results_with_its_arrival(
+    edge, bureau, api, frozen
+):
+    frozen.shift(600)  # the link was down: the agent uploads a result kept for ten minutes
+    edge.upload([run(bureau, 0)])
+    (row,) = api.get(f"/probes/{bureau.pk}/results", {"vantage_point": "edge"}).json()
+    assert row["checked_at"] == "2026-12-02T02:40:00Z"
+    assert row["received_at"] == "2026-12-02T02:50:00Z"
