@@ -25,6 +25,7 @@ and vantage points, never by traffic):
 - `statuspage_dispatcher_last_run_timestamp_seconds`, `statuspage_dispatch_lag_seconds`
   (how long ago the dispatcher last ran) and `statuspage_probe_overdue_seconds` (how late
   the most overdue run is); `statuspage_monitoring_stalled` is 1 while a stall is open;
+  `statuspage_vantage_point_silent{vantage_point}` is 1 for each silent vantage point;
 - `statuspage_outbox_due` and `statuspage_outbox_oldest_due_seconds` (the backlog),
   `statuspage_outbox_deliveries{channel, status}` (deliveries by outcome);
 - `statuspage_open_incidents{impact, origin}`;
@@ -51,6 +52,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.exposition import choose_encoder
 
+from monitors.agent_tokens import agent_vantage_points
 from monitors.latency import LATENCY_BUCKETS_MS
 from monitors.models import (
     DispatcherState,
@@ -59,6 +61,7 @@ from monitors.models import (
     Probe,
     ProbeRollup,
     ProbeState,
+    VantagePointSilence,
 )
 from statuspage import status as rules
 from statuspage.models import OPEN_INCIDENT_STATUSES, Component, Impact, Incident, Origin
@@ -198,9 +201,12 @@ class StatusSiteCollector:
             "Seconds since the probe dispatcher last ran.",
             value=max(0.0, (now - last_run).total_seconds()),
         )
-        oldest = ProbeState.objects.filter(probe__is_enabled=True).aggregate(
-            oldest=Min("next_run_at")
-        )["oldest"]
+        # An agent's vantage point is never dispatched (monitors.scheduler): not overdue.
+        oldest = (
+            ProbeState.objects.filter(probe__is_enabled=True)
+            .exclude(vantage_point__in=agent_vantage_points())
+            .aggregate(oldest=Min("next_run_at"))["oldest"]
+        )
         yield GaugeMetricFamily(
             "statuspage_probe_overdue_seconds",
             "How late the most overdue probe run is (0 when none is overdue).",
@@ -208,9 +214,19 @@ class StatusSiteCollector:
         )
         yield GaugeMetricFamily(
             "statuspage_monitoring_stalled",
-            "1 while monitoring is stalled (the dispatcher or a vantage point fell silent).",
+            "1 while monitoring is stalled (the dispatcher, or every vantage point of a probe, "
+            "fell silent).",
             value=1 if MonitoringStall.objects.filter(ended_at__isnull=True).exists() else 0,
         )
+        silent = GaugeMetricFamily(
+            "statuspage_vantage_point_silent",
+            "1 for each vantage point silent now (no result for too long): it counts as "
+            "unknown in the quorum.",
+            labels=["vantage_point"],
+        )
+        for name in sorted(VantagePointSilence.objects.silent()):
+            silent.add_metric([name], 1)
+        yield silent
 
     def outbox(self, now: datetime):
         due = Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)

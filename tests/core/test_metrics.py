@@ -11,7 +11,8 @@ import time_machine
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitors.models import DispatcherState, Probe
+from monitors.agent_tokens import issue_agent_token
+from monitors.models import DispatcherState, Probe, ProbeState, VantagePointSilence
 from monitors.results import RunResult, record_result
 from statuspage import actions
 from statuspage.models import AuditEntry, Component
@@ -132,6 +133,21 @@ def test_it_reports_the_dispatchers_last_run_and_lag(clock, probe):
     )
     assert value(samples, "statuspage_dispatch_lag_seconds") == 42
     assert value(samples, "statuspage_monitoring_stalled") == 0
+
+
+@pytest.mark.django_db
+def test_it_reports_silent_vantage_points_and_no_overdue_run_at_an_agents(clock, probe):
+    issue_agent_token("shanghai")
+    ProbeState.objects.create(probe=probe, vantage_point="local", next_run_at=NOW)
+    # The agent's state is never dispatched, so its next run stays in the past.
+    ProbeState.objects.create(
+        probe=probe, vantage_point="shanghai", next_run_at=NOW - timedelta(hours=1)
+    )
+    VantagePointSilence.objects.create(vantage_point="shanghai", started_at=NOW, noticed_at=NOW)
+    samples = scrape()
+    silent = [dict(k[1]) for k in samples if k[0] == "statuspage_vantage_point_silent"]
+    assert silent == [{"vantage_point": "shanghai"}]
+    assert value(samples, "statuspage_probe_overdue_seconds") == 0
 
 
 @pytest.mark.django_db
