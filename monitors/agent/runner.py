@@ -284,6 +284,11 @@ class Scheduler:
         """Start nothing more; runs under way may still report until `abandon()`."""
         with self.lock:
             self.due_at.clear()
+            # Those still waiting for a thread will never start: nothing to wait for.
+            for probe_id, run in list(self.running.items()):
+                if run.started_at is None:
+                    run.given_up = True
+                    del self.running[probe_id]
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def abandon(self) -> None:
