@@ -9,23 +9,15 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.servers import wait_for
+
+__all__ = ["AGENT", "INTERVAL", "Agent", "Target", "wait_for"]
+
 AGENT = Path(sys.executable).parent / "statuspage-agent"
 INTERVAL = 10  # the site's shortest probe interval
-
-
-def wait_for(predicate, timeout: float, what: str):
-    """Poll another process's progress (not the clock's): its result, or fail saying what."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 class Target(ThreadingHTTPServer):
