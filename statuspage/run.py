@@ -1,9 +1,11 @@
 """`make run`: prepare the embedded setup and start every process; Ctrl-C stops them all.
 
-Prepares (migrate, demo staff user, example config, static files), then runs the lending
-platform simulator, the web server (gunicorn), a Celery worker for the default queue, a probe
-worker for the local vantage point (it uses only the broker), the recorder that stores what the
-probe workers found (monitors/recorder.py) and the single beat.
+Prepares (migrate, demo staff user, example config, the `edge` agent's token, static files),
+then runs the lending platform simulator, the web server (gunicorn), a Celery worker for the
+default queue, a probe worker for the local vantage point (it uses only the broker), the
+recorder that stores what the probe workers found (monitors/recorder.py), the single beat, and
+a remote agent (`statuspage-agent`) for the vantage point `edge`, which reaches the site over
+HTTP like one in another data centre would.
 
 The terminal stays readable: the URLs and the demo login, then one line per process start,
 exit or restart. Each process writes to `$VAR_DIR/log/<name>.log` (VAR_DIR defaults to `var/`,
@@ -49,6 +51,11 @@ DEMO_PASSWORD_FILE = VAR_DIR / "demo-password"
 # Processes watched but never restarted: the simulator is the monitored platform, and its
 # death is an outage for the site to show, not a fault of the site.
 OBSERVED = frozenset({"simulator"})
+# The demo's remote agent: its vantage point, its token (made once, kept like the password) and
+# the spool its results wait in while the site is down.
+AGENT_VANTAGE_POINT = "edge"
+AGENT_TOKEN_FILE = VAR_DIR / "agent-token"
+AGENT_SPOOL = VAR_DIR / "agent-spool.sqlite3"
 
 
 class PrepareFailed(Exception):
@@ -101,13 +108,25 @@ def ensure_demo_user(log) -> str:
     return f"user {username}; reset its password with manage.py changepassword {username}"
 
 
+def ensure_agent_token(log) -> None:
+    """Make the demo agent's token unless one is kept under var/ (`make clean` forgets both
+    the database and the token)."""
+    if AGENT_TOKEN_FILE.exists() and AGENT_TOKEN_FILE.read_text().strip():
+        return
+    token = manage(log, "create_agent_token", AGENT_VANTAGE_POINT).strip()
+    AGENT_TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+    AGENT_TOKEN_FILE.touch(mode=0o600)
+    AGENT_TOKEN_FILE.write_text(token + "\n")
+
+
 def prepare(log) -> str:
-    """Migrate, make the demo user, apply the example config, collect static files; return
-    the demo login as a line to show."""
+    """Migrate, make the demo user, apply the example config, make the agent's token, collect
+    static files; return the demo login as a line to show."""
     manage(log, "migrate", "--noinput", "-v", "0")
     login = ensure_demo_user(log)
     if EXAMPLE_CONFIG.exists():
         manage(log, "apply_config", str(EXAMPLE_CONFIG))
+    ensure_agent_token(log)
     manage(log, "collectstatic", "--noinput", "-v", "0")
     return login
 
@@ -169,6 +188,16 @@ def commands(port: str, vantage_point: str) -> dict[str, list[str]]:
             "INFO",
         ],
         "beat": [*celery, "beat", "-l", "INFO", "-s", str(VAR_DIR / "celerybeat-schedule")],
+        # Over HTTP to the web server, as from another data centre: no database, no broker.
+        f"agent.{AGENT_VANTAGE_POINT}": [
+            str(BIN / "statuspage-agent"),
+            "--url",
+            f"http://127.0.0.1:{port}",
+            "--token-file",
+            str(AGENT_TOKEN_FILE),
+            "--spool",
+            str(AGENT_SPOOL),
+        ],
     }
 
 

@@ -203,7 +203,8 @@ NO_REDIRECTS = urllib.request.build_opener(KeepRedirects)
 class LiveSite:
     """The site under gunicorn (one worker, two threads), with the environment given."""
 
-    def __init__(self, tmp_path: Path, **environment: str) -> None:
+    def __init__(self, tmp_path: Path, *, also_on: tuple[str, ...] = (), **environment: str):
+        """`also_on`: more addresses to listen on (the same port), e.g. a veth's."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -216,7 +217,8 @@ class LiveSite:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "statuspage.wsgi:application", "--bind",
              f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "2", "--log-level",
-             "warning", "--timeout", "60"],
+             "warning", "--timeout", "60",
+             *[arg for host in also_on for arg in ("--bind", f"{host}:{self.port}")]],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
