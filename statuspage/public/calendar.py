@@ -83,8 +83,10 @@ def series_events(
     # As statuspage.recurrence reads it (importing that module from here would be a cycle);
     # a stored rule has passed its checks.
     rule = rrulestr(series.recurrence, dtstart=series.first_starts_at.astimezone(zone))
-    given = set(rule.between(occurrences[0].occurrence_start, occurrences[-1].occurrence_start,
-                             inc=True))  # fmt: skip
+    # Ordered by the windows' starts; a moved one may have left its place in the rule.
+    first = min(m.occurrence_start for m in occurrences)
+    last = max(m.occurrence_start for m in occurrences)
+    given = set(rule.between(first, last, inc=True))
     public_components = list(series.components.all())  # prefetched: the public ones
     url = maintenance_url(occurrences[0])
     master = Event()
