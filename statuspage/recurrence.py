@@ -239,8 +239,8 @@ def edit_series(
     duration = fields.get("duration", series.duration)
     if duration <= timedelta(0):
         raise ValidationError({"duration": "The window must last at least a minute."})
-    rule = parse_recurrence(fields.get("recurrence", series.recurrence), series.first_starts_at,
-                            duration)  # fmt: skip
+    text = fields.get("recurrence", series.recurrence)
+    rule = parse_recurrence(text, series.first_starts_at, duration)
     components = list(components) if components is not None else None
     with public_change(now):
         series = MaintenanceSeries.objects.select_for_update().get(pk=series.pk)
@@ -256,8 +256,10 @@ def edit_series(
         upcoming = list(
             series.occurrences.filter(status=MaintenanceStatus.SCHEDULED, starts_at__gt=now)
         )
+        # From the earliest: a window moved later may belong to a date already past.
+        earliest = min((m.occurrence_start for m in upcoming), default=now)
         latest = max((m.occurrence_start for m in upcoming), default=now)
-        still_given = set(rule.between(now, latest, inc=True))
+        still_given = set(rule.between(earliest, latest, inc=True))
         per_occurrence = {
             name: value for name, value in changed.items() if name not in ("duration", "recurrence")
         }
@@ -279,10 +281,15 @@ def edit_series(
             if not (per_occurrence or window or components is not None):
                 continue
             actions.edit_maintenance(
-                maintenance, components=components, actor=actor, via=via, now=now,
-                **per_occurrence, **window,
-            )  # fmt: skip
+                maintenance,
+                components=components,
+                actor=actor,
+                via=via,
+                now=now,
+                **per_occurrence,
+                **window,
+            )
         materialize(series, now, actor=actor, via=via)
-        actions.audit(actor, via, "maintenance_series.edit", series, before,
-                      series_state(series), now)  # fmt: skip
+        after = series_state(series)
+        actions.audit(actor, via, "maintenance_series.edit", series, before, after, now)
     return series

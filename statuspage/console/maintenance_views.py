@@ -182,11 +182,15 @@ def render_series_form(
         cancelled=Count("pk", filter=Q(status=MaintenanceStatus.CANCELLED)),
     )
     counts["past"] = series.occurrences.count() - counts["upcoming"] - counts["cancelled"]
+    upcoming = series.occurrences.filter(
+        status=MaintenanceStatus.SCHEDULED, starts_at__gt=now
+    ).order_by("starts_at")[:6]
     context = {
         "form": form,
         "maintenance": maintenance,
         "series": series,
         "counts": counts,
+        "upcoming": upcoming,
         "time_zone": timezone.get_current_timezone_name(),
     }
     return render(request, "console/maintenance_series_form.html", context, status=status)

@@ -150,10 +150,27 @@ def test_after_a_new_rule_the_feed_gives_the_new_dates_only(client, staff):
     from statuspage.recurrence import edit_series
 
     first = weekly(staff, rule="FREQ=WEEKLY;BYDAY=SU;COUNT=4")
-    edit_series(first.series, recurrence="FREQ=WEEKLY;BYDAY=SU;INTERVAL=2;COUNT=2",
-                actor=staff, via="console")  # fmt: skip
+    rule = "FREQ=WEEKLY;BYDAY=SU;INTERVAL=2;COUNT=2"
+    edit_series(first.series, recurrence=rule, actor=staff, via="console")
     clear_public_cache()
     (event,) = feed(client)
     assert "EXDATE" not in event  # the weeks the rule dropped are not in it to exclude
     kept = Maintenance.objects.exclude(status="cancelled").order_by("starts_at")
     assert expanded_in_utc(client) == [m.starts_at for m in kept]
+
+
+def test_the_card_gives_the_next_dates_once_the_time_is_the_same(client, staff):
+    weekly(staff, rule="FREQ=WEEKLY;BYDAY=SU;COUNT=3")
+    clear_public_cache()
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">6 Dec 2026</time>, <time " in page
+    assert ">13 Dec 2026</time>, at the same time." in page
+    # A window moved to another hour: each is written in full again.
+    third = Maintenance.objects.order_by("starts_at")[2]
+    hour = timedelta(hours=1)
+    window = {"starts_at": third.starts_at + hour, "ends_at": third.ends_at + hour}
+    actions.edit_maintenance(third, actor=staff, via="console", **window)
+    clear_public_cache()
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "at the same time" not in page
+    assert "13 Dec 2026, 03:00 (UTC+08:00)" in page
