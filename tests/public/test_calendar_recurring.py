@@ -174,3 +174,14 @@ def test_the_card_gives_the_next_dates_once_the_time_is_the_same(client, staff):
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "at the same time" not in page
     assert "13 Dec 2026, 03:00 (UTC+08:00)" in page
+
+
+def test_an_occurrences_page_lists_the_next_windows(client, staff):
+    first = weekly(staff, rule="FREQ=WEEKLY;BYDAY=SU;COUNT=3")
+    clear_public_cache()
+    page = client.get(f"/maintenance/{first.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<dt>Next windows</dt>" in page
+    assert ">6 Dec 2026</time>, <time " in page and ">13 Dec 2026</time>, at the same time." in page
+    last = Maintenance.objects.order_by("starts_at").last()
+    page = client.get(f"/maintenance/{last.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Next windows" not in page
