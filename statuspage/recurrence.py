@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from itertools import islice
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
 from django.conf import settings
@@ -55,7 +56,8 @@ def parse_recurrence(text: str, first_start: datetime, duration: timedelta) -> r
         raise ValidationError(
             {"recurrence": "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY for maintenance."}
         )
-    first_two = list(rule[:2]) if rule.count() != 0 else []
+    # Never rule.count(): an endless rule would be walked to the year 9999 (and fail there).
+    first_two = list(islice(rule, 2))
     if not first_two:
         raise ValidationError({"recurrence": "The rule gives no occurrence."})
     if len(first_two) == 2 and first_two[1] - first_two[0] < duration:
@@ -185,4 +187,109 @@ def cancel_series(series: MaintenanceSeries, *, actor, via: str, now: datetime |
                 maintenance, MaintenanceStatus.CANCELLED, actor=actor, via=via, now=now
             )
         actions.audit(actor, via, "maintenance_series.cancel", series, None, None, now)
+    return series
+
+
+SERIES_FIELDS = {
+    "title",
+    "title_alt",
+    "description",
+    "description_alt",
+    "duration",
+    "recurrence",
+    "auto_start",
+    "auto_complete",
+    "is_public",
+}
+
+
+def series_state(series: MaintenanceSeries) -> dict:
+    return {
+        "title": series.title,
+        "recurrence": series.recurrence,
+        "duration_minutes": int(series.duration.total_seconds() // 60),
+        "components": sorted(series.components.values_list("slug", flat=True)),
+    }
+
+
+def edit_series(
+    series: MaintenanceSeries,
+    *,
+    actor,
+    via: str,
+    now: datetime | None = None,
+    components: Iterable[Component] | None = None,
+    **fields,
+) -> MaintenanceSeries:
+    """Change the whole series (texts, duration, components, flags or rule) from now on.
+
+    Its windows not yet started take the new values; those the new rule no longer gives are
+    cancelled quietly, and those it gives anew are created. Cancelled windows stay cancelled;
+    windows that started are history and keep what they were."""
+    now = now or timezone.now()
+    unknown = set(fields) - SERIES_FIELDS
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in unknown})
+    if "title" in fields:
+        fields["title"] = str(fields["title"]).strip()
+        if not fields["title"]:
+            raise ValidationError({"title": "A title is required."})
+    if "recurrence" in fields:
+        fields["recurrence"] = str(fields["recurrence"]).strip().removeprefix("RRULE:")
+    duration = fields.get("duration", series.duration)
+    if duration <= timedelta(0):
+        raise ValidationError({"duration": "The window must last at least a minute."})
+    text = fields.get("recurrence", series.recurrence)
+    rule = parse_recurrence(text, series.first_starts_at, duration)
+    components = list(components) if components is not None else None
+    with public_change(now):
+        series = MaintenanceSeries.objects.select_for_update().get(pk=series.pk)
+        if series.cancelled_at is not None:
+            raise ValidationError({"series": "This series is cancelled."})
+        before = series_state(series)
+        changed = {name: value for name, value in fields.items() if getattr(series, name) != value}
+        for name, value in changed.items():
+            setattr(series, name, value)
+        series.save()
+        if components is not None:
+            series.components.set(components)
+        upcoming = list(
+            series.occurrences.filter(status=MaintenanceStatus.SCHEDULED, starts_at__gt=now)
+        )
+        # From the earliest: a window moved later may belong to a date already past.
+        earliest = min((m.occurrence_start for m in upcoming), default=now)
+        latest = max((m.occurrence_start for m in upcoming), default=now)
+        still_given = set(rule.between(earliest, latest, inc=True))
+        per_occurrence = {
+            name: value for name, value in changed.items() if name not in ("duration", "recurrence")
+        }
+        for maintenance in upcoming:
+            if maintenance.occurrence_start not in still_given:
+                actions.set_maintenance_status(
+                    maintenance,
+                    MaintenanceStatus.CANCELLED,
+                    body="No longer part of the series.",
+                    notify=False,
+                    actor=actor,
+                    via=via,
+                    now=now,
+                )
+                continue
+            window = {}
+            if "duration" in changed:
+                window["ends_at"] = maintenance.starts_at + duration
+            if not (per_occurrence or window or components is not None):
+                continue
+            actions.edit_maintenance(
+                maintenance,
+                components=components,
+                actor=actor,
+                via=via,
+                now=now,
+                **per_occurrence,
+                **window,
+            )
+        materialize(series, now, actor=actor, via=via)
+        after = series_state(series)
+        actions.audit(actor, via, "maintenance_series.edit", series, before, after, now)
     return series

@@ -358,6 +358,16 @@ NOTIFY_CLAIM_TIMEOUT = env_int("NOTIFY_CLAIM_TIMEOUT", 600, minimum=30)
 WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 5, minimum=1)
 WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 10, minimum=1)
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
+# Staff hear "deliveries failing" (once per episode) when a subscriber delivery has waited this
+# long with nothing of its channel sent since it was queued, or when the channel's last
+# DELIVERIES_FAILING_COUNT finished deliveries all failed.
+DELIVERIES_FAILING_AFTER_MINUTES = env_int("DELIVERIES_FAILING_AFTER_MINUTES", 10, minimum=1)
+DELIVERIES_FAILING_COUNT = env_int("DELIVERIES_FAILING_COUNT", 5, minimum=1)
+CELERY_BEAT_SCHEDULE["watch-deliveries"] = {
+    "task": "statuspage.tasks.watch_deliveries",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
 # Webhooks reach public https addresses only (statuspage.subscriptions.outbound). Internal
 # ranges an operator opens on purpose, as CIDRs: "10.20.0.0/16,fd00:1::/64".
 WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS", [])

@@ -27,6 +27,16 @@ def forget_idempotency_keys() -> int:
     return forget_expired()
 
 
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def watch_deliveries() -> str | None:
+    """Beat, every minute: tell staff once when subscriber deliveries keep failing, and once
+    when they recover. (Here rather than beside the outbox sweep: the staff alert it writes
+    enqueues the outbox's sender, which would make an import cycle there.)"""
+    from statuspage.subscriptions.trouble import watch
+
+    return watch()
+
+
 @shared_task(ignore_result=True)
 def ping(marker: str) -> str:
     """A task that only proves the round trip web -> broker -> worker -> database works."""

@@ -12,6 +12,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext
 
 FORMATS = {"en": "j M Y, H:i", "zh-hans": "Y年n月j日 H:i"}
+DAY_FORMATS = {"en": "j M Y", "zh-hans": "Y年n月j日"}
 
 
 def moment(value: datetime) -> str:
@@ -57,3 +58,15 @@ def to_the_second(value: datetime) -> str:
     local = timezone.localtime(value)
     offset = local.strftime("%z")
     return f"{local:%Y-%m-%d %H:%M:%S} UTC{offset[:3]}:{offset[3:]}"
+
+
+def day(value: datetime) -> str:
+    """The date alone, in the site's time zone: "13 Dec 2026", "2026年12月13日"."""
+    language = (translation.get_language() or "en").lower()
+    return date_format(timezone.localtime(value), DAY_FORMATS.get(language, DAY_FORMATS["en"]))
+
+
+def same_time_of_day(moments: list[datetime], reference: datetime) -> bool:
+    """Whether every moment is at `reference`'s local time of day (a series nobody moved)."""
+    wall_clock = timezone.localtime(reference).time()
+    return all(timezone.localtime(m).time() == wall_clock for m in moments)

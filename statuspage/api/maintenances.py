@@ -1,18 +1,24 @@
-"""/api/v1/maintenances: list, read, schedule, edit, start, verify, complete, cancel, notes."""
+"""/api/v1/maintenances: list, read, schedule, edit, start, verify, complete, cancel, notes;
+for a recurring one, edit or cancel the whole series."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Status
 
 from statuspage import actions, recurrence
 from statuspage.api.auth import RESPONDER_TOKEN
 from statuspage.api.errors import ERROR_RESPONSES, renamed_fields
 from statuspage.api.lookups import components_by_ref, get_by_id
 from statuspage.api.schemas import (
+    AltTitle,
+    ComponentRef,
+    Flag,
     MaintenanceCreate,
     MaintenanceEdit,
     MaintenanceOut,
@@ -20,6 +26,8 @@ from statuspage.api.schemas import (
     MaintenanceTransition,
     NoteCreate,
     NoteOut,
+    RequestBody,
+    Title,
 )
 from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
@@ -48,6 +56,26 @@ def maintenances_with_details() -> QuerySet[Maintenance]:
         Prefetch("updates", MaintenanceUpdate.objects.select_related("author")),
         Prefetch("notes", InternalNote.objects.select_related("author")),
     )
+
+
+class MaintenanceSeriesEdit(RequestBody):
+    """Omitted (or null) fields stay as they are; `components`, when given, replaces them."""
+
+    name: Title | None = None
+    name_alt: AltTitle | None = None
+    description: str | None = None
+    description_alt: str | None = None
+    duration_minutes: int | None = Field(None, ge=1, le=7 * 24 * 60)
+    recurrence: str | None = Field(
+        None, max_length=500, description="The new RFC 5545 RRULE, from the series' first start."
+    )
+    components: list[ComponentRef] | None = None
+    auto_start: Flag | None = None
+    auto_complete: Flag | None = None
+    is_public: Flag | None = None
+
+
+SERIES_FIELDS = {**MAINTENANCE_FIELDS, "duration": "duration_minutes"}
 
 
 def maintenance_or_404(maintenance_id: str) -> Maintenance:
@@ -201,6 +229,36 @@ def cancel_series(request: HttpRequest, maintenance_id: str):
     if maintenance.series is None:
         raise DjangoValidationError({"series": "This maintenance does not recur."})
     recurrence.cancel_series(maintenance.series, actor=request.auth, via=AuditEntry.Via.API)
+    return detailed(maintenance_or_404(maintenance_id))
+
+
+@router.patch(
+    "/{maintenance_id}/series",
+    response={200: MaintenanceOut, **ERROR_RESPONSES},
+    auth=RESPONDER_TOKEN,
+)
+def edit_series(request: HttpRequest, maintenance_id: str, payload: MaintenanceSeriesEdit):
+    """Edit the whole recurring series this occurrence belongs to: its windows not yet started
+    take the new texts, duration, components or rule (those the new rule no longer gives are
+    cancelled, new ones are created); cancelled and past windows stay as they are.
+    (`PATCH /maintenances/{id}` edits this one only.)"""
+    maintenance = maintenance_or_404(maintenance_id)
+    if maintenance.series is None:
+        raise DjangoValidationError({"series": "This maintenance does not recur."})
+    changes = payload.model_dump(exclude_none=True)
+    refs = changes.pop("components", None)
+    if "duration_minutes" in changes:
+        changes["duration"] = timedelta(minutes=changes.pop("duration_minutes"))
+    fields = {API_TO_MODEL.get(name, name): value for name, value in changes.items()}
+    with renamed_fields(SERIES_FIELDS):
+        components = components_by_ref(refs).values() if refs is not None else None
+        recurrence.edit_series(
+            maintenance.series,
+            components=components,
+            actor=request.auth,
+            via=AuditEntry.Via.API,
+            **fields,
+        )
     return detailed(maintenance_or_404(maintenance_id))
 
 

@@ -67,6 +67,10 @@ class StaffChannel(models.Model):
         labels = dict(ChannelEvent.choices)
         return [str(labels[event]) for event in self.events if event in labels]
 
+    @property
+    def wants_every_event(self) -> bool:
+        return set(ChannelEvent.values) <= set(self.events)
+
     def wants(self, event: str) -> bool:
         return self.is_enabled and event in self.events
 

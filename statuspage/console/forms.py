@@ -29,7 +29,7 @@ NOT_AFFECTED = ""
 COMPONENT_FIELD_PREFIX = "component_"
 
 # Where an action's error key has no field of the same name on the form.
-ERROR_FIELD_ALIASES = {"postmortem": "body"}
+ERROR_FIELD_ALIASES = {"postmortem": "body", "duration": "duration_minutes"}
 
 
 def add_action_errors(form: forms.Form, error: ValidationError) -> None:
@@ -362,6 +362,45 @@ class MaintenanceForm(ConsoleForm):
         if starts_at and ends_at:
             actions.check_window(starts_at, ends_at)  # the action's rule and message
         return cleaned
+
+
+class MaintenanceSeriesForm(ConsoleForm):
+    """The whole series of a recurring maintenance, as `recurrence.edit_series` takes it."""
+
+    id_prefix = "series"
+
+    title = PlainTextField(max_length=200)
+    title_alt = PlainTextField(max_length=200, required=False, label="Title (second language)")
+    description = PlainTextField(
+        widget=forms.Textarea(attrs={"rows": 5}), required=False, label="Description (Markdown)"
+    )
+    description_alt = PlainTextField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Description (second language)",
+    )
+    duration_minutes = forms.IntegerField(
+        min_value=1, max_value=7 * 24 * 60, label="Each window lasts (minutes)"
+    )
+    recurrence = forms.CharField(
+        max_length=500,
+        label="Repeats",
+        help_text="An RFC 5545 rule, counted from the series' first window, "
+        "e.g. FREQ=WEEKLY;BYDAY=SU or FREQ=MONTHLY;BYDAY=1SA;COUNT=6.",
+    )
+    components = forms.ModelMultipleChoiceField(
+        queryset=Component.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Affected components",
+    )
+    auto_start = forms.BooleanField(
+        required=False, label="Start automatically when the window opens"
+    )
+    auto_complete = forms.BooleanField(
+        required=False, label="Complete automatically when the window closes"
+    )
+    is_public = forms.BooleanField(required=False, label="Public")
 
 
 MAINTENANCE_STATUS_CHOICES = [

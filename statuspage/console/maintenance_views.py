@@ -1,18 +1,23 @@
-"""Maintenance in the console: list, schedule, edit, move through its statuses, notes."""
+"""Maintenance in the console: list, schedule, edit, move through its statuses, notes; the
+whole series of a recurring one."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from statuspage import actions, recurrence
 from statuspage.console.forms import (
     MaintenanceForm,
+    MaintenanceSeriesForm,
     MaintenanceStatusForm,
     NoteForm,
     add_action_errors,
@@ -21,6 +26,7 @@ from statuspage.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     AuditEntry,
     Maintenance,
+    MaintenanceSeries,
     MaintenanceStatus,
 )
 from statuspage.roles import RESPOND, requires, staff_required
@@ -150,6 +156,88 @@ def maintenance_cancel_series(request: HttpRequest, pk: int) -> HttpResponse:
         recurrence.cancel_series(maintenance.series, actor=request.user, via=VIA)
         messages.success(request, "The series is cancelled: no more windows will be created.")
     return redirect("console:maintenance_detail", pk=maintenance.pk)
+
+
+def active_series_or_404(pk: int) -> tuple[Maintenance, MaintenanceSeries]:
+    maintenance = get_object_or_404(
+        Maintenance.objects.select_related("series"),
+        pk=pk,
+        series__isnull=False,
+        series__cancelled_at__isnull=True,
+    )
+    return maintenance, maintenance.series
+
+
+def render_series_form(
+    request: HttpRequest,
+    maintenance: Maintenance,
+    series: MaintenanceSeries,
+    form: MaintenanceSeriesForm,
+    status: int = 200,
+) -> HttpResponse:
+    # What the edit will touch, said before staff press the button.
+    now = timezone.now()
+    counts = series.occurrences.aggregate(
+        upcoming=Count("pk", filter=Q(status=MaintenanceStatus.SCHEDULED, starts_at__gt=now)),
+        cancelled=Count("pk", filter=Q(status=MaintenanceStatus.CANCELLED)),
+    )
+    counts["past"] = series.occurrences.count() - counts["upcoming"] - counts["cancelled"]
+    upcoming = series.occurrences.filter(
+        status=MaintenanceStatus.SCHEDULED, starts_at__gt=now
+    ).order_by("starts_at")[:6]
+    context = {
+        "form": form,
+        "maintenance": maintenance,
+        "series": series,
+        "counts": counts,
+        "upcoming": upcoming,
+        "time_zone": timezone.get_current_timezone_name(),
+    }
+    return render(request, "console/maintenance_series_form.html", context, status=status)
+
+
+@staff_required
+@requires(RESPOND)
+@require_safe
+def maintenance_series_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    maintenance, series = active_series_or_404(pk)
+    form = MaintenanceSeriesForm(
+        initial={
+            "title": series.title,
+            "title_alt": series.title_alt,
+            "description": series.description,
+            "description_alt": series.description_alt,
+            "duration_minutes": int(series.duration.total_seconds() // 60),
+            "recurrence": series.recurrence,
+            "components": list(series.components.all()),
+            "auto_start": series.auto_start,
+            "auto_complete": series.auto_complete,
+            "is_public": series.is_public,
+        }
+    )
+    return render_series_form(request, maintenance, series, form)
+
+
+@staff_required
+@requires(RESPOND)
+@require_POST
+def maintenance_series_save(request: HttpRequest, pk: int) -> HttpResponse:
+    maintenance, series = active_series_or_404(pk)
+    form = MaintenanceSeriesForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        components = data.pop("components")
+        data["duration"] = timedelta(minutes=data.pop("duration_minutes"))
+        try:
+            recurrence.edit_series(
+                series, components=components, actor=request.user, via=VIA, **data
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, "Series saved: the windows not yet started follow it.")
+            return redirect("console:maintenance_detail", pk=maintenance.pk)
+    return render_series_form(request, maintenance, series, form, status=400)
 
 
 @staff_required

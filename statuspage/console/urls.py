@@ -53,6 +53,16 @@ urlpatterns = [
         "maintenance/<int:pk>/notes/", maintenance_views.maintenance_note, name="maintenance_note"
     ),
     path(
+        "maintenance/<int:pk>/series/",
+        maintenance_views.maintenance_series_edit,
+        name="maintenance_series_edit",
+    ),
+    path(
+        "maintenance/<int:pk>/series/save/",
+        maintenance_views.maintenance_series_save,
+        name="maintenance_series_save",
+    ),
+    path(
         "maintenance/<int:pk>/cancel-series/",
         maintenance_views.maintenance_cancel_series,
         name="maintenance_cancel_series",

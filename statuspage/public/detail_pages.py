@@ -4,14 +4,21 @@ of queries; the front page is `front_page`, the view models they share `view_mod
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
 from statuspage import times
 from statuspage.languages import pick, uses_second_language
-from statuspage.models import Component, Incident, IncidentComponent, Maintenance, MaintenanceUpdate
+from statuspage.models import (
+    Component,
+    Incident,
+    IncidentComponent,
+    Maintenance,
+    MaintenanceStatus,
+    MaintenanceUpdate,
+)
 from statuspage.public import queries, uptime
 from statuspage.public.component_charts import with_charts
 from statuspage.public.view_models import (
@@ -25,6 +32,8 @@ from statuspage.public.view_models import (
 )
 
 MONTHS_PER_HISTORY_PAGE = 3
+# A recurring maintenance's page lists this many of its next windows.
+LATER_WINDOWS = 6
 
 
 def public_component_names(use_alt: bool) -> dict[int, str]:
@@ -62,7 +71,21 @@ def load_maintenance(maintenance: Maintenance) -> MaintenanceView:
         MaintenanceUpdate.objects.filter(maintenance=maintenance).order_by("-display_at", "-id"),
         use_alt,
     )
-    return maintenance_view(maintenance, names, use_alt, updates)
+    view = maintenance_view(maintenance, names, use_alt, updates)
+    if maintenance.series_id is None:
+        return view
+    # The series' next windows, as the front page's card lists them.
+    later_starts = (
+        Maintenance.objects.public()
+        .filter(
+            series_id=maintenance.series_id,
+            status=MaintenanceStatus.SCHEDULED,
+            starts_at__gt=maintenance.starts_at,
+        )
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)[:LATER_WINDOWS]
+    )
+    return replace(view, later_starts=list(later_starts))
 
 
 @dataclass

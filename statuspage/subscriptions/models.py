@@ -253,3 +253,28 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification} -> {self.address}"
+
+
+class DeliveryTrouble(models.Model):
+    """A period in which subscriber deliveries kept failing (`statuspage.subscriptions.trouble`
+    decides): staff hear once when it starts and once when it ends, not per delivery. At most
+    one is open."""
+
+    started_at = models.DateTimeField()
+    noticed_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # What fails, for staff: "email: 12 waiting, the oldest for 14 minutes; …"
+    reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-noticed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                models.Value(True),
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_delivery_trouble",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"deliveries failing since {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -18,6 +18,17 @@ def moment(value):
 
 
 @register.filter
+def day(value):
+    """The date alone, in the language's format."""
+    return times.day(value) if value else ""
+
+
+@register.filter
+def same_time_as(moments, reference) -> bool:
+    return times.same_time_of_day(list(moments), reference)
+
+
+@register.filter
 def status_label(value: str) -> str:
     """A component status as words ("Partial outage"), never its stored value."""
     from statuspage.models import ComponentStatus

@@ -20,6 +20,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/maintenances/{maintenance_id}/cancel"),
     ("post", "/api/v1/maintenances/{maintenance_id}/notes"),
     ("post", "/api/v1/maintenances/{maintenance_id}/cancel-series"),
+    ("patch", "/api/v1/maintenances/{maintenance_id}/series"),
     ("get", "/api/v1/components"),
     ("get", "/api/v1/components/{component_ref}"),
     ("patch", "/api/v1/components/{component_ref}"),

@@ -152,3 +152,130 @@ def test_a_series_whose_occurrences_are_all_over_is_refused(api):
     assert response.status_code == 400
     assert "already over" in field_errors(response)["recurrence"]
     assert not MaintenanceSeries.objects.exists()
+
+
+# --- editing the whole series -------------------------------------------------------------------
+
+
+def occurrences() -> list[tuple[str, str, str, int]]:
+    """(start in UTC, status, title, minutes) of every occurrence, in order."""
+    return [
+        (
+            m.starts_at.astimezone(UTC).strftime("%m-%d %H:%M"),
+            m.status,
+            m.title,
+            int((m.ends_at - m.starts_at).total_seconds() // 60),
+        )
+        for m in Maintenance.objects.order_by("starts_at")
+    ]
+
+
+def test_editing_the_series_changes_its_windows_not_yet_started(api, clock, components):
+    first_id = weekly(api).json()["id"]
+    third = Maintenance.objects.order_by("starts_at")[2]
+    api.post(f"/maintenances/{third.pk}/cancel")
+    # The first window has started: it is history now.
+    clock.move_to(datetime(2026, 11, 28, 18, 30, tzinfo=UTC))
+    actions.advance_maintenances()
+    response = api.patch(
+        f"/maintenances/{first_id}/series",
+        {
+            "name": "Bureau window (longer)",
+            "duration_minutes": 180,
+            "components": ["credit-bureau"],
+        },
+    )
+    assert response.status_code == 200, response.content
+    assert occurrences() == [
+        ("11-28 18:00", "in_progress", "PBOC credit reference weekly window", 120),
+        ("12-05 18:00", "scheduled", "Bureau window (longer)", 180),
+        ("12-12 18:00", "cancelled", "PBOC credit reference weekly window", 120),
+        ("12-19 18:00", "scheduled", "Bureau window (longer)", 180),
+        ("12-26 18:00", "scheduled", "Bureau window (longer)", 180),
+        # The horizon moved with the clock: the edit created the next week as well.
+        ("01-02 18:00", "scheduled", "Bureau window (longer)", 180),
+    ]
+    upcoming = Maintenance.objects.filter(status="scheduled")
+    assert {m.components.get().slug for m in upcoming} == {"credit-bureau"}
+    # The windows the beat creates later follow the series too.
+    clock.shift(timedelta(days=7))
+    extend_series(datetime.now(UTC))
+    assert occurrences()[-1] == ("01-09 18:00", "scheduled", "Bureau window (longer)", 180)
+
+
+def test_a_new_rule_cancels_the_windows_it_no_longer_gives_and_creates_its_own(api):
+    first_id = weekly(api).json()["id"]
+    response = api.patch(
+        f"/maintenances/{first_id}/series", {"recurrence": "FREQ=WEEKLY;INTERVAL=2"}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["recurrence"] == "FREQ=WEEKLY;INTERVAL=2"
+    assert starts() == [f"2026-{d}T18:00:00+00:00" for d in ("11-28", "12-12", "12-26")]
+    # The dropped weeks are cancelled quietly, not deleted: they were announced.
+    assert Maintenance.objects.filter(status="cancelled").count() == 2
+
+
+def test_editing_the_series_is_audited(api):
+    from statuspage.models import AuditEntry
+
+    first_id = weekly(api).json()["id"]
+    api.patch(f"/maintenances/{first_id}/series", {"recurrence": "FREQ=WEEKLY;BYDAY=SU;COUNT=3"})
+    entry = AuditEntry.objects.get(action="maintenance_series.edit")
+    assert entry.via == "api"
+    assert entry.before["recurrence"] == "FREQ=WEEKLY;BYDAY=SU;COUNT=12"
+    assert entry.after["recurrence"] == "FREQ=WEEKLY;BYDAY=SU;COUNT=3"
+
+
+@pytest.mark.parametrize(
+    "body, field, reason",
+    [
+        ({"recurrence": "FREQ=SOMETIMES"}, "recurrence", "Not a valid RFC 5545 RRULE"),
+        ({"recurrence": "FREQ=DAILY;BYHOUR=2,3"}, "recurrence", "overlap"),
+        ({"duration_minutes": 60 * 24 * 8}, "duration_minutes", "less than or equal"),
+        (
+            {"duration_minutes": 60 * 24 * 7 + 0, "recurrence": "FREQ=DAILY"},
+            "recurrence",
+            "overlap",
+        ),
+        ({"name": ""}, "name", "at least 1"),
+    ],
+)
+def test_an_invalid_series_edit_is_a_400_with_the_reason_and_changes_nothing(
+    api, body, field, reason
+):
+    first_id = weekly(api).json()["id"]
+    before = occurrences()
+    response = api.patch(f"/maintenances/{first_id}/series", body)
+    assert response.status_code == 400, response.content
+    errors = field_errors(response)
+    assert field in errors and reason in errors[field], errors
+    assert occurrences() == before
+
+
+def test_editing_the_series_of_a_single_window_is_a_400(api):
+    one = api.post(
+        "/maintenances",
+        {
+            "name": "Once",
+            "scheduled_for": "2026-11-30T01:00:00Z",
+            "scheduled_until": "2026-11-30T02:00:00Z",
+        },
+    ).json()
+    response = api.patch(f"/maintenances/{one['id']}/series", {"name": "x"})
+    assert response.status_code == 400
+    assert field_errors(response) == {None: "This maintenance does not recur."}
+
+
+def test_a_cancelled_series_cannot_be_edited(api):
+    first_id = weekly(api).json()["id"]
+    api.post(f"/maintenances/{first_id}/cancel-series")
+    response = api.patch(f"/maintenances/{first_id}/series", {"name": "Back"})
+    assert response.status_code == 400
+    assert not Maintenance.objects.filter(status="scheduled").exists()
+
+
+def test_an_endless_rule_is_accepted_at_once(api):
+    # The rule is never walked to its end (an endless one has none).
+    response = weekly(api, rule="FREQ=WEEKLY;INTERVAL=2")
+    assert response.status_code == 201, response.content
+    assert len(starts()) == 3

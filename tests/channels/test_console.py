@@ -99,3 +99,13 @@ def test_a_channel_from_the_config_file_is_not_edited_here(console):
     channel.refresh_from_db()
     assert channel.name == "x"
     assert console.post(f"/console/channels/{channel.pk}/delete/").status_code == 404
+
+
+def test_the_list_says_every_event_rather_than_listing_them_all(console):
+    StaffChannel.objects.create(name="all", kind="slack", url="https://h.example.com/a")
+    StaffChannel.objects.create(
+        name="some", kind="slack", url="https://h.example.com/b", events=["incident_opened"]
+    )
+    page = console.get("/console/channels/").content.decode()
+    assert page.count("Every event") == 1
+    assert "Automatic incident opened" in page

@@ -256,3 +256,73 @@ def test_an_invalid_rule_is_shown_on_the_field(staff_client):
     )
     assert response.status_code == 400
     assert "DAILY, WEEKLY, MONTHLY or YEARLY" in response.content.decode()
+
+
+def schedule_weekly(staff_client, rule="FREQ=WEEKLY;COUNT=4"):
+    from statuspage.models import MaintenanceSeries
+
+    staff_client.post(
+        "/console/maintenance/create/",
+        {
+            "title": "Weekly bureau window",
+            "starts_at": "2026-12-06T02:00",
+            "ends_at": "2026-12-06T04:00",
+            "auto_start": "on",
+            "auto_complete": "on",
+            "is_public": "on",
+            "recurrence": rule,
+        },
+    )
+    series = MaintenanceSeries.objects.get()
+    return series, list(series.occurrences.order_by("starts_at"))
+
+
+def series_form(**fields):
+    return {
+        "title": "Bureau window",
+        "duration_minutes": "180",
+        "recurrence": "FREQ=WEEKLY;COUNT=4",
+        "auto_start": "on",
+        "auto_complete": "on",
+        "is_public": "on",
+        **fields,
+    }
+
+
+@time_machine.travel(NOW, tick=False)
+def test_staff_edit_the_whole_series_from_an_occurrence(staff_client, staff):
+    series, (first, second, *_) = schedule_weekly(staff_client)
+    actions.set_maintenance_status(second, "cancelled", actor=staff, via=VIA)
+    page = staff_client.get(f"/console/maintenance/{first.pk}/series/").content.decode()
+    assert "FREQ=WEEKLY;COUNT=4" in page and "<strong>3</strong> windows not yet started" in page
+    response = staff_client.post(f"/console/maintenance/{first.pk}/series/save/", series_form())
+    assert response.status_code == 302
+    rows = series.occurrences.order_by("starts_at")
+    assert [(m.title, m.status, m.ends_at - m.starts_at) for m in rows] == [
+        ("Bureau window", "scheduled", timedelta(hours=3)),
+        ("Weekly bureau window", "cancelled", timedelta(hours=2)),
+        ("Bureau window", "scheduled", timedelta(hours=3)),
+        ("Bureau window", "scheduled", timedelta(hours=3)),
+    ]
+    entry = AuditEntry.objects.get(action="maintenance_series.edit")
+    assert (entry.via, entry.after["duration_minutes"]) == ("console", 180)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_invalid_series_rule_is_shown_on_the_field(staff_client):
+    series, (first, *_) = schedule_weekly(staff_client)
+    response = staff_client.post(
+        f"/console/maintenance/{first.pk}/series/save/", series_form(recurrence="FREQ=MINUTELY")
+    )
+    assert response.status_code == 400
+    assert "DAILY, WEEKLY, MONTHLY or YEARLY" in response.content.decode()
+    assert set(series.occurrences.values_list("title", flat=True)) == {"Weekly bureau window"}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_single_window_has_no_series_page(staff_client, maintenance):
+    assert staff_client.get(f"/console/maintenance/{maintenance.pk}/series/").status_code == 404
+    response = staff_client.post(
+        f"/console/maintenance/{maintenance.pk}/series/save/", series_form()
+    )
+    assert response.status_code == 404

@@ -6,7 +6,6 @@ import time_machine
 
 from statuspage import actions
 from statuspage.public.caching import clear_public_cache
-from statuspage.public.calendar import escape_text, fold
 from tests.public import worlds
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
@@ -82,13 +81,29 @@ def test_internal_only_windows_and_components_never_appear(db, client):
     assert worlds.SECRET not in client.get("/calendar/maintenance.ics").content.decode()
 
 
-def test_text_is_escaped_and_long_lines_folded_without_splitting_characters():
-    assert escape_text("a;b,c\\d\ne") == "a\\;b\\,c\\\\d\\ne"
-    line = "SUMMARY:" + "数据库升级" * 20
-    folded = fold(line)
-    parts = folded.split("\r\n ")
-    assert "".join(parts) == line
-    assert all(len(part.encode()) <= 75 for part in parts)
+def test_text_is_escaped_and_long_lines_folded_without_splitting_characters(db, client):
+    actions.schedule_maintenance(
+        title="数据库升级" * 20,
+        starts_at=NOW + timedelta(hours=1),
+        ends_at=NOW + timedelta(hours=2),
+        actor=None,
+        via="system",
+        description="a;b,c\\d\ne",
+    )
+    raw = client.get("/calendar/maintenance.ics").content
+    assert b"DESCRIPTION:a\\;b\\,c\\\\d\\ne" in raw.replace(b"\r\n ", b"")
+    lines = raw.split(b"\r\n")
+    summary = next(i for i, line in enumerate(lines) if line.startswith(b"SUMMARY:"))
+    parts = [lines[summary]]
+    while lines[summary + len(parts)].startswith(b" "):
+        parts.append(lines[summary + len(parts)])
+    assert len(parts) > 1
+    # Each piece is whole UTF-8 (no character split) and at most 75 octets.
+    assert all(len(part) <= 75 and part.decode() for part in parts)
+    assert (
+        b"".join(part.removeprefix(b" ") for part in parts)
+        == ("SUMMARY:" + "数据库升级" * 20).encode()
+    )
 
 
 def test_escaped_text_round_trips_through_a_parser(db, client):
