@@ -35,7 +35,7 @@ from monitors.models import (
     VantagePointProblem,
     VantagePointSilence,
 )
-from monitors.results import record_result
+from monitors.recorder import record_result
 from monitors.tasks import execute
 from statuspage.models import Component, Incident
 from tests.servers import ROOT, LiveSite, free_port, test_database_url
