@@ -36,7 +36,7 @@ from monitors.models import (
     VantagePointSilence,
 )
 from monitors.recorder import record_result
-from monitors.tasks import execute
+from monitors.runner import execute, spec_of
 from statuspage.models import Component, Incident
 from tests.servers import ROOT, LiveSite, free_port, test_database_url
 
@@ -127,7 +127,7 @@ class LocalVantagePoint:
                 if self.stopped.wait(slot - now):
                     return
                 started = timezone.now()
-                record_result(self.probe, "local", execute(self.probe), now=timezone.now(),
+                record_result(self.probe, "local", execute(spec_of(self.probe)), now=timezone.now(),
                               checked_at=started,
                               scheduled_at=datetime.fromtimestamp(slot, UTC))  # fmt: skip
         finally:
