@@ -4,29 +4,46 @@
 nothing; `apply_config(config, prune=...)` makes those changes in one public change
 (`statuspage.changes`), with an audit entry (via=config) for each, which recomputes the
 statuses and bumps SiteState. What the file no longer names is only listed, unless `prune` is
-given.
+given (a maintenance series is then cancelled: its windows that started stay history).
+
+A little over 400 lines: one plan-and-apply pair per section of the file, kept side by side.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from statuspage.actions import audit
 from statuspage.changes import public_change
 from statuspage.channels.models import StaffChannel
-from statuspage.config_file import Config, digest
-from statuspage.models import AuditEntry, Component, ComponentGroup, Journey, SiteState
+from statuspage.config_file import (
+    SITE_TIME_ZONE,
+    STARTS_FORMAT,
+    Config,
+    ConfigError,
+    digest,
+)
+from statuspage.models import (
+    AuditEntry,
+    Component,
+    ComponentGroup,
+    Journey,
+    MaintenanceSeries,
+    SiteState,
+)
+from statuspage.yaml_nodes import Problem
 
 
 @dataclass(frozen=True)
 class Change:
-    action: str  # create | update | delete
-    kind: str  # group | component | probe | journey
+    action: str  # create | update | delete (cancel, for a maintenance series)
+    kind: str  # group | component | probe | journey | channel | maintenance
     key: str  # the slug, or component/probe for probes
     before: dict | None
     after: dict | None
@@ -111,7 +128,25 @@ def journey_state(journey: Journey) -> dict:
     }
 
 
-def compare(kind: str, wanted: dict[str, dict], current: dict[str, dict], plan: Plan) -> None:
+def maintenance_state(series: MaintenanceSeries) -> dict:
+    return {
+        "title": series.title,
+        "title_alt": series.title_alt,
+        "description": series.description,
+        "description_alt": series.description_alt,
+        "is_public": series.is_public,
+        "recurrence": series.recurrence,
+        "starts": timezone.localtime(series.first_starts_at, SITE_TIME_ZONE()).strftime(
+            STARTS_FORMAT
+        ),
+        "duration_minutes": int(series.duration.total_seconds() // 60),
+        "components": sorted(c.slug for c in series.components.all()),
+    }
+
+
+def compare(
+    kind: str, wanted: dict[str, dict], current: dict[str, dict], plan: Plan, removed="delete"
+) -> None:
     for key, after in wanted.items():
         before = current.get(key)
         if before is None:
@@ -120,7 +155,7 @@ def compare(kind: str, wanted: dict[str, dict], current: dict[str, dict], plan: 
             plan.changes.append(Change("update", kind, key, before, after))
     for key, before in current.items():
         if key not in wanted:
-            plan.leftovers.append(Change("delete", kind, key, before, None))
+            plan.leftovers.append(Change(removed, kind, key, before, None))
 
 
 def plan_config(config: Config) -> Plan:
@@ -179,8 +214,24 @@ def plan_config(config: Config) -> Plan:
         {c.name: channel_state(c) for c in StaffChannel.objects.filter(from_config=True)},
         plan,
     )
+    # Series the console or the API made, and cancelled ones, are not the file's.
+    compare(
+        "maintenance",
+        {
+            spec.slug: spec.fields | {"components": sorted(slug for slug, _ in spec.references)}
+            for spec in config.maintenances
+        },
+        {
+            s.config_slug: maintenance_state(s)
+            for s in MaintenanceSeries.objects.filter(cancelled_at__isnull=True)
+            .exclude(config_slug="")
+            .prefetch_related("components")
+        },
+        plan,
+        removed="cancel",
+    )
     # Deleting goes the other way: what refers to something goes before it.
-    order = {"channel": 0, "journey": 0, "probe": 1, "component": 2, "group": 3}
+    order = {"maintenance": 0, "channel": 0, "journey": 0, "probe": 1, "component": 2, "group": 3}
     plan.leftovers.sort(key=lambda change: order[change.kind])
     return plan
 
@@ -215,6 +266,8 @@ def apply_config(config: Config, *, prune: bool = False, now: datetime | None = 
             for change in work:
                 if change.kind == "channel":
                     obj = apply_channel(change, config, now)
+                elif change.kind == "maintenance":
+                    obj = apply_maintenance(change, config, now)
                 else:
                     obj = APPLY[change.kind](change, deferred)
                 audit(
@@ -301,6 +354,54 @@ def apply_channel(change: Change, config: Config, now: datetime) -> StaffChannel
         defaults=values | {"url": url, "secret": secret, "from_config": True, "updated_at": now},
     )
     return channel
+
+
+def apply_maintenance(change: Change, config: Config, now: datetime) -> MaintenanceSeries:
+    """Through statuspage.recurrence, like the console: a new slug schedules a series, a changed
+    entry edits the whole series (a new `starts` replaces it: the rule is anchored there), a
+    removed one is cancelled. A rule the clock has made empty is a ConfigError on its line."""
+    from statuspage import recurrence
+
+    via = AuditEntry.Via.CONFIG
+    running = MaintenanceSeries.objects.filter(config_slug=change.key, cancelled_at__isnull=True)
+    series = running.first()
+    try:
+        if change.action == "cancel" or (
+            series is not None and change.before["starts"] != change.after["starts"]
+        ):
+            recurrence.cancel_series(series, actor=None, via=via, now=now)
+            if change.action == "cancel":
+                return series
+        values = dict(change.after)
+        components = list(Component.objects.filter(slug__in=values.pop("components")))
+        duration = timedelta(minutes=values.pop("duration_minutes"))
+        starts = timezone.make_aware(
+            datetime.strptime(values.pop("starts"), STARTS_FORMAT), SITE_TIME_ZONE()
+        )
+        if series is not None and series.cancelled_at is None:
+            values["duration"] = duration
+            return recurrence.edit_series(
+                series, actor=None, via=via, now=now, components=components, **values
+            )
+        first = recurrence.schedule_recurring_maintenance(
+            recurrence=values.pop("recurrence"),
+            title=values.pop("title"),
+            starts_at=starts,
+            ends_at=starts + duration,
+            components=components,
+            actor=None,
+            via=via,
+            now=now,
+            **values,
+        )
+    except ValidationError as error:
+        line = next((spec.line for spec in config.maintenances if spec.slug == change.key), 0)
+        message = f"maintenance {change.key!r}: {' '.join(error.messages)}"
+        raise ConfigError([Problem(config.source, line, message)]) from None
+    series = first.series
+    MaintenanceSeries.objects.filter(pk=series.pk).update(config_slug=change.key)
+    series.config_slug = change.key
+    return series
 
 
 def delete(obj):

@@ -1,4 +1,5 @@
-"""Configuration as code: groups, components, dependencies, journeys and probes from a YAML file.
+"""Configuration as code: groups, components, dependencies, journeys, probes, staff channels and
+recurring maintenance windows from a YAML file.
 
 `load_config(path)` reads and validates the whole file and raises `ConfigError` listing every
 problem as `file:line: reason` (lines from PyYAML's composed node marks, see
@@ -10,8 +11,8 @@ must be named in the same file. The shape is documented at the top of
 `examples/lending-platform.yaml`.
 
 Over 400 lines on purpose: it is the file's whole schema, section by section (groups,
-components, probes, channels, journeys) with the references between them, so that the format
-has one reference beside the example.
+components, probes, channels, journeys, maintenances) with the references between them, so
+that the format has one reference beside the example.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
-from yaml.nodes import MappingNode, Node
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from monitors.models import VANTAGE_POINT
 from statuspage.yaml_nodes import MISSING, Problem, Reader, line_of, named, null, set_if_given
@@ -32,7 +36,7 @@ from statuspage.yaml_nodes import MISSING, Problem, Reader, line_of, named, null
 # (the column it is stored in).
 MIN_INTERVAL_SECONDS = 10
 
-TOP_KEYS = {"groups", "components", "journeys", "channels"}
+TOP_KEYS = {"groups", "components", "journeys", "channels", "maintenances"}
 GROUP_KEYS = {"slug", "name", "name_alt", "description", "description_alt", "position"}
 COMPONENT_KEYS = GROUP_KEYS | {
     "group",
@@ -46,6 +50,21 @@ ALERT_RULE_KEYS = {"match", "status"}
 # Staff alert channels (statuspage.channels). Secrets come from the environment, never the file.
 CHANNEL_KEYS = {"name", "kind", "url", "url_env", "secret_env", "language", "events", "enabled"}
 JOURNEY_KEYS = {"slug", "name", "name_alt", "position", "components"}
+# Recurring maintenance windows (statuspage.recurrence), one series per slug.
+MAINTENANCE_KEYS = {
+    "slug",
+    "title",
+    "title_alt",
+    "description",
+    "description_alt",
+    "components",
+    "starts",
+    "duration",
+    "recurrence",
+    "public",
+}
+STARTS_FORMAT = "%Y-%m-%d %H:%M"
+SITE_TIME_ZONE = timezone.get_default_timezone
 # Every other key of a probe belongs to its kind and goes into Probe.config.
 PROBE_KEYS = {
     "name",
@@ -106,6 +125,7 @@ class Config:
     # environment, stay out of `fields` (which the audit log records) in `channel_secrets`.
     channels: list[Spec] = field(default_factory=list)
     channel_secrets: dict[str, tuple[str, str]] = field(default_factory=dict)
+    maintenances: list[Spec] = field(default_factory=list)
 
 
 # --- validating --------------------------------------------------------------------------------
@@ -154,6 +174,8 @@ def parse_config(text: str, source: str = "<config>") -> Config:
             read_journey(reader, node, position, config)
         for node in reader.sequence(sections.get("channels", null()), "channels"):
             read_channel(reader, node, config)
+        for node in reader.sequence(sections.get("maintenances", null()), "maintenances"):
+            read_maintenance(reader, node, config)
         check_references(reader, config)
     if reader.problems:
         raise ConfigError(reader.problems)
@@ -393,6 +415,81 @@ def read_journey(reader: Reader, node: Node, position: int, config: Config) -> N
     config.journeys.append(spec)
 
 
+def read_maintenance(reader: Reader, node: Node, config: Config) -> None:
+    """A recurring maintenance window: `starts` is the first window's wall-clock time in
+    TIME_ZONE (the series repeats in that wall clock), `duration` how long each one lasts."""
+    from statuspage.recurrence import parse_recurrence
+
+    required = {"slug", "title", "starts", "duration", "recurrence"}
+    found = reader.mapping(node, named("maintenance", node, "slug"), MAINTENANCE_KEYS, required)
+    if found is None or "slug" not in found[0]:
+        return
+    values, _ = found
+    slug = reader.slug(values["slug"], "maintenance: slug")
+    if slug is MISSING:
+        return
+    where = f"maintenance {slug!r}"
+    problems_before = len(reader.problems)
+    fields: dict = {"title_alt": "", "description": "", "description_alt": "", "is_public": True}
+    for key, max_length in (("title", 200), ("title_alt", 200)):
+        if key in values:
+            text = reader.text(values[key], f"{where}: {key}", max_length, blank=key != "title")
+            set_if_given(fields, key, text.strip() if text is not MISSING else MISSING)
+    for key in ("description", "description_alt"):
+        if key in values:
+            set_if_given(fields, key, reader.text(values[key], f"{where}: {key}", 10_000))
+    if "public" in values:
+        set_if_given(fields, "is_public", reader.boolean(values["public"], f"{where}: public"))
+    starts = read_starts(reader, values["starts"], where) if "starts" in values else MISSING
+    seconds = MISSING
+    if "duration" in values:
+        seconds = reader.duration(values["duration"], f"{where}: duration", 60)
+        if seconds is not MISSING and seconds % 60:
+            reader.problem(values["duration"], f"{where}: duration: use whole minutes")
+            seconds = MISSING
+    spec = Spec(slug, fields, line_of(node))
+    if "components" in values:
+        spec.references = reader.slug_list(values["components"], f"{where}: components")
+    if "recurrence" in values:
+        rule = reader.text(values["recurrence"], f"{where}: recurrence", 500, blank=False)
+        if rule is not MISSING and starts is not MISSING and seconds is not MISSING:
+            try:
+                parse_recurrence(rule, starts, timedelta(seconds=seconds))
+            except ValidationError as error:
+                reason = " ".join(error.message_dict["recurrence"])
+                reader.problem(values["recurrence"], f"{where}: recurrence: {reason}")
+            fields["recurrence"] = rule.strip().removeprefix("RRULE:")
+    if len(reader.problems) > problems_before or required - values.keys():
+        return
+    fields["starts"] = timezone.localtime(starts, SITE_TIME_ZONE()).strftime(STARTS_FORMAT)
+    fields["duration_minutes"] = int(seconds // 60)
+    config.maintenances.append(spec)
+
+
+def read_starts(reader: Reader, node: Node, where: str):
+    """`starts: "2026-12-06 02:00"`: a wall-clock time in TIME_ZONE, made aware."""
+    # The scalar as written: unquoted, YAML would read "2026-12-06 02:00:00" as a timestamp.
+    if isinstance(node, ScalarNode) and not node.tag.endswith(":null"):
+        value = node.value
+    else:
+        value = reader.text(node, f"{where}: starts", blank=False)
+        if value is MISSING:
+            return MISSING
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        reader.problem(node, f'{where}: starts: expected a time such as "2026-12-06 02:00"')
+        return MISSING
+    if moment.tzinfo is not None:
+        reader.problem(
+            node,
+            f"{where}: starts: write the wall-clock time in {timezone.get_default_timezone_name()} "
+            "without an offset: the windows repeat in that time zone",
+        )
+        return MISSING
+    return timezone.make_aware(moment.replace(second=0, microsecond=0), SITE_TIME_ZONE())
+
+
 def read_probe(reader: Reader, node: Node, component_where: str) -> ProbeSpec | None:
     probe_where = f"{component_where}, {named('probe', node, 'name')}"
     found = reader.mapping(node, probe_where, PROBE_KEYS, {"name", "kind"}, True)
@@ -557,6 +654,7 @@ def check_references(reader: Reader, config: Config) -> None:
     groups = unique(config.groups, "group")
     components = unique(config.components, "component")
     unique(config.journeys, "journey")
+    unique(config.maintenances, "maintenance")
     for spec in config.components:
         group = spec.fields.get("group")
         if group is not None and group not in groups:
@@ -568,6 +666,10 @@ def check_references(reader: Reader, config: Config) -> None:
         for slug, line in spec.references:
             if slug not in components:
                 missing(line, f"journey {spec.slug!r}: unknown component {slug!r}")
+    for spec in config.maintenances:
+        for slug, line in spec.references:
+            if slug not in components:
+                missing(line, f"maintenance {spec.slug!r}: unknown component {slug!r}")
     for cycle, line in find_cycles(config.components):
         missing(line, f"dependency cycle: {' -> '.join(cycle)}")
 

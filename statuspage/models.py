@@ -337,10 +337,20 @@ class MaintenanceSeries(models.Model):
     components = models.ManyToManyField(Component, blank=True, related_name="maintenance_series")
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The `slug` of the config file's `maintenances:` entry that made it (statuspage.config_apply);
+    # empty for a series scheduled in the console or the API, which the file never touches.
+    config_slug = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["first_starts_at", "id"]
         verbose_name_plural = "maintenance series"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["config_slug"],
+                condition=models.Q(cancelled_at__isnull=True) & ~models.Q(config_slug=""),
+                name="one_running_series_per_config_slug",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.recurrence})"

@@ -1,18 +1,21 @@
 """examples/lending-platform.yaml applies cleanly, and its probes pass against the simulator."""
 
 import re
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from examples.simulator import SERVICE_BY_SLUG, Simulator
 from monitors.checks import REGISTRY
 from monitors.conditions import evaluate
 from monitors.models import Probe
 from statuspage.config_file import load_config
-from statuspage.models import Component, Journey
+from statuspage.models import Component, Journey, MaintenanceSeries
 
 pytestmark = [
     pytest.mark.django_db,
@@ -78,6 +81,21 @@ def test_every_component_has_a_probe_and_every_kind_is_used():
         bureau_conditions = Probe.objects.get(component__slug=bureau).conditions
         assert any("0000" in c["condition"] for c in bureau_conditions), bureau
     assert all(15 <= p.interval_seconds <= 60 for p in Probe.objects.all())
+
+
+def test_the_credit_reference_interface_has_its_weekly_window_in_both_languages():
+    apply(EXAMPLE)
+    series = MaintenanceSeries.objects.get(config_slug="credit-reference-weekly")
+    assert series.title_alt and series.description_alt
+    windows = list(series.occurrences.all())
+    assert windows
+    for window in windows:
+        starts = timezone.localtime(window.starts_at, ZoneInfo("Asia/Shanghai"))
+        assert (starts.strftime("%A %H:%M"), window.ends_at - window.starts_at) == (
+            "Sunday 02:00",
+            timedelta(hours=2),
+        )
+        assert [c.slug for c in window.components.all()] == ["credit-bureau-pboc"]
 
 
 def test_every_http_probe_targets_a_simulator_endpoint():

@@ -95,7 +95,8 @@ def test_it_rejects_a_file_that_is_not_a_mapping(config_file):
 def test_it_rejects_an_unknown_top_level_key(config_file):
     found = the_problem(config_file, VALID + "incidents: []\n")
     assert found.endswith(
-        ":24: the file: unknown key 'incidents' (expected: channels, components, groups, journeys)"
+        ":24: the file: unknown key 'incidents' "
+        "(expected: channels, components, groups, journeys, maintenances)"
     )
 
 

@@ -27,7 +27,10 @@ class Command(BaseCommand):
         except ConfigError as error:
             raise CommandError(f"{file} is invalid, nothing was applied:\n{error}") from None
 
-        plan = plan_config(config) if dry_run else apply_config(config, prune=prune)
+        try:
+            plan = plan_config(config) if dry_run else apply_config(config, prune=prune)
+        except ConfigError as error:
+            raise CommandError(f"{file} cannot be applied, nothing was applied:\n{error}") from None
         work = plan.changes + (plan.leftovers if prune and dry_run else [])
         for change in work:
             self.stdout.write(f"  {change}")
