@@ -36,12 +36,16 @@ ALLOWED_FREQUENCIES = {DAILY, WEEKLY, MONTHLY, YEARLY}
 MAX_RULE_LENGTH = 500
 
 
+def rule_text(text: str) -> str:
+    """The rule as stored and sent: one line without its optional `RRULE:` (in any case)."""
+    text = (text or "").strip()
+    return text[len("RRULE:") :] if text.upper().startswith("RRULE:") else text
+
+
 def parse_recurrence(text: str, first_start: datetime, duration: timedelta) -> rrule:
     """The rule, anchored at the first window's start in TIME_ZONE; ValidationError on the
     `recurrence` field with the reason when it is not a usable RRULE."""
-    text = (text or "").strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[len("RRULE:") :]
+    text = rule_text(text)
     if not text:
         raise ValidationError({"recurrence": "A recurrence rule is required, e.g. FREQ=WEEKLY."})
     if len(text) > MAX_RULE_LENGTH or "\n" in text:
@@ -91,14 +95,13 @@ def schedule_recurring_maintenance(
 ) -> Maintenance:
     """Create the series and its occurrences within the horizon; return the first one."""
     now = now or timezone.now()
-    if not title.strip():
-        raise ValidationError({"title": "A title is required."})
+    actions.check_title(title)
     actions.check_window(starts_at, ends_at)
     parse_recurrence(recurrence, starts_at, ends_at - starts_at)
     components = list(components)
     with public_change(now):
         series = MaintenanceSeries.objects.create(
-            recurrence=recurrence.strip().removeprefix("RRULE:"),
+            recurrence=rule_text(recurrence),
             first_starts_at=starts_at,
             duration=ends_at - starts_at,
             title=title.strip(),
@@ -232,10 +235,9 @@ def edit_series(
         raise ValidationError({name: "Unknown field." for name in unknown})
     if "title" in fields:
         fields["title"] = str(fields["title"]).strip()
-        if not fields["title"]:
-            raise ValidationError({"title": "A title is required."})
+        actions.check_title(fields["title"])
     if "recurrence" in fields:
-        fields["recurrence"] = str(fields["recurrence"]).strip().removeprefix("RRULE:")
+        fields["recurrence"] = rule_text(str(fields["recurrence"]))
     duration = fields.get("duration", series.duration)
     if duration <= timedelta(0):
         raise ValidationError({"duration": "The window must last at least a minute."})

@@ -58,6 +58,14 @@ def test_a_weekly_rule_creates_the_occurrences_within_the_horizon(api, component
     assert all(m.components.get().slug == "credit-bureau" for m in Maintenance.objects.all())
 
 
+@pytest.mark.parametrize("prefix", ["RRULE:", "rrule:", " Rrule:"])
+def test_the_optional_rrule_prefix_is_dropped_in_any_case(api, prefix):
+    response = weekly(api, rule=prefix + "FREQ=WEEKLY;BYDAY=SU;COUNT=12")
+    assert response.status_code == 201, response.content
+    assert response.json()["recurrence"] == "FREQ=WEEKLY;BYDAY=SU;COUNT=12"
+    assert MaintenanceSeries.objects.get().recurrence == "FREQ=WEEKLY;BYDAY=SU;COUNT=12"
+
+
 def test_subscribers_hear_about_the_series_once(api):
     weekly(api)
     fan_out_events(10**9, NOW)
