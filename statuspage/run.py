@@ -23,6 +23,9 @@ with no delay, and gives one that fails sooner up as FATAL after `startretries` 
 outage would leave the workers down), besides wanting a config file and a control socket;
 circus brings ZeroMQ. The supervisor below is about 130 lines, tested with real short-lived
 processes (tests/core/test_run.py) and for real (tests/core/test_run_live.py).
+
+A little over 400 lines: the preparation, the process list and the supervisor are one
+program that `make run` starts; the supervisor part is the one to split out if it grows.
 """
 
 from __future__ import annotations
