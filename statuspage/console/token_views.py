@@ -32,43 +32,50 @@ def token_list(request: HttpRequest) -> HttpResponse:
     return render(request, "console/tokens.html", context)
 
 
-@staff_required
-@requires(ADMINISTER)
-@require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=pk)
-    if token.revoked_at is None:
-        with transaction.atomic():
-            revoke_token(token)
+def revoke(request: HttpRequest, model, pk: int, revoke_token_row, kind: str, said) -> HttpResponse:
+    """Revoke a token (API or agent) once, audited; the row lock makes two clicks at once
+    revoke and audit it once."""
+    with transaction.atomic():
+        token = get_object_or_404(model.objects.select_for_update(), pk=pk)
+        if token.revoked_at is None:
+            revoke_token_row(token)
             audit(
                 request.user,
                 AuditEntry.Via.CONSOLE,
-                "token.revoke",
+                kind,
                 token,
                 before={"revoked": False},
                 after={"revoked": True},
             )
-        messages.success(request, f"Token {token.prefix}… of {token.user} revoked.")
+            messages.success(request, said(token))
     return redirect("console:token_list")
+
+
+@staff_required
+@requires(ADMINISTER)
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    return revoke(
+        request,
+        ApiToken,
+        pk,
+        revoke_token,
+        "token.revoke",
+        lambda token: f"Token {token.prefix}… of {token.user} revoked.",
+    )
 
 
 @staff_required
 @requires(ADMINISTER)
 @require_POST
 def agent_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(AgentToken, pk=pk)
-    if token.revoked_at is None:
-        with transaction.atomic():
-            revoke_agent_token(token)
-            audit(
-                request.user,
-                AuditEntry.Via.CONSOLE,
-                "agenttoken.revoke",
-                token,
-                before={"revoked": False},
-                after={"revoked": True},
-            )
-        messages.success(
-            request, f"Agent token {token.prefix}… of vantage point {token.vantage_point} revoked."
-        )
-    return redirect("console:token_list")
+    return revoke(
+        request,
+        AgentToken,
+        pk,
+        revoke_agent_token,
+        "agenttoken.revoke",
+        lambda token: (
+            f"Agent token {token.prefix}… of vantage point {token.vantage_point} revoked."
+        ),
+    )
