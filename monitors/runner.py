@@ -12,11 +12,12 @@ Batching, chosen for throughput (benchmarks/probes.py (a)) with the simplest pie
   PROBE_RUNS_PER_MESSAGE runs), not one per run: Celery's cost per message (receive, decode,
   the task's machinery, the late ack) is then paid once per pass instead of once per run.
 - The task holds each run until its slot, drops a run whose `expires_at` has passed (a
-  backlog never runs late), and runs the checks on the process's pool of PROBE_THREADS
-  threads, each check under its own deadline (`call_with_deadline`).
+  backlog never runs late), and runs the checks on the process's PROBE_THREADS probe
+  threads (`ProbeThreads`), each check under its own deadline.
 - Results go to the recorder through the process's one `ResultSender`: the results of every
   batch running in the process together, in `record_results` messages of up to
-  PROBE_RESULTS_PER_MESSAGE results or PROBE_RESULTS_FLUSH_MS old, on the `results` queue.
+  PROBE_RESULTS_PER_MESSAGE results or PROBE_RESULTS_FLUSH_MS old, or at once when nothing
+  more is running, on the `results` queue.
 - The run message is acknowledged (acks_late) only once every result is handed to the broker:
   a worker killed mid-batch has its message delivered again, the runs are repeated and the
   recorder drops the results it already has (idempotent per probe, vantage point and slot).
@@ -40,13 +41,11 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
 from monitors.results import RunResult
@@ -84,33 +83,6 @@ def spec_of(probe) -> dict:
     return spec
 
 
-class DeadlineExceeded(Exception):
-    pass
-
-
-def call_with_deadline(function, deadline_seconds: float):
-    """Run `function()` in its own thread and give up waiting after `deadline_seconds`: a
-    check stuck in a library call cannot hold the worker's thread forever."""
-    box: dict = {}
-
-    def target() -> None:
-        try:
-            box["value"] = function()
-        except BaseException as exc:  # handed to the caller, who records it
-            box["error"] = exc
-        finally:
-            connections.close_all()  # this thread's own connections, if the check used any
-
-    thread = threading.Thread(target=target, daemon=True, name="probe-run")
-    thread.start()
-    thread.join(deadline_seconds)
-    if thread.is_alive():
-        raise DeadlineExceeded(f"no answer within {deadline_seconds:g} s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
 def ping_facts(spec: dict) -> SimpleNamespace:
     """The heartbeat check's view of its probe, from the spec (pk None: read nothing more)."""
     ping = spec.get("ping") or {}
@@ -126,19 +98,25 @@ def ping_facts(spec: dict) -> SimpleNamespace:
     )
 
 
+def timeout_of(spec: dict) -> float:
+    return min(float(spec["timeout"]), settings.PROBE_MAX_TIMEOUT_SECONDS)
+
+
+def deadline_of(spec: dict) -> float:
+    """How long a run of `spec` may take before it is given up (`ProbeThreads`)."""
+    return timeout_of(spec) + settings.PROBE_DEADLINE_MARGIN_SECONDS
+
+
 def execute(spec: dict) -> RunResult:
-    """Run a spec's check and conditions; anything that goes wrong is an error result."""
-    timeout = min(float(spec["timeout"]), settings.PROBE_MAX_TIMEOUT_SECONDS)
-    deadline = timeout + settings.PROBE_DEADLINE_MARGIN_SECONDS
+    """Run a spec's check and conditions, in the caller's thread; anything that goes wrong is
+    an error result. The caller enforces the run's deadline (`ProbeThreads`)."""
     try:
         from monitors.checks import REGISTRY
         from monitors.conditions import evaluate
 
         check = REGISTRY[spec["kind"]]
         probe = ping_facts(spec) if spec["kind"] == "heartbeat" else None
-        outcome = call_with_deadline(
-            lambda: check.run(spec["config"], timeout, probe=probe), deadline
-        )
+        outcome = check.run(spec["config"], timeout_of(spec), probe=probe)
         verdict = evaluate(spec["conditions"], outcome)
         return RunResult.from_check(outcome, verdict)
     except Exception as exc:
@@ -186,28 +164,91 @@ def result_wire(run: Run, vantage_point: str, result: RunResult, checked_at: dat
     }
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+@dataclass(eq=False)
+class Job:
+    """A run handed to the probe threads, and where its result goes (None: it expired)."""
+
+    run: Run
+    vantage_point: str
+    report: Callable[[dict | None], None]
+    started_at: datetime | None = None
+    deadline: float = 0.0  # time.monotonic() past which it is given up
 
 
-def pool() -> ThreadPoolExecutor:
-    """The process's probe threads, shared by every batch it runs at once."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(settings.PROBE_THREADS, thread_name_prefix="probe")
-        return _pool
+class ProbeThreads:
+    """The process's PROBE_THREADS probe threads, shared by every batch it runs at once.
+
+    A thread runs one check at a time, itself. A watchdog gives up on a check still running
+    past its deadline (a library call that ignores its timeout): it reports the run as failed,
+    starts a new thread in the stuck one's place, and the stuck thread, once its call returns,
+    drops its result and ends. Watching each check from a thread started for it, as before,
+    cost about a third of the throughput (benchmarks/probes.py (a))."""
+
+    WATCH_SECONDS = 0.1
+
+    def __init__(self, size: int) -> None:
+        self.jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.running: dict[int, Job] = {}  # by thread ident
+        for _ in range(size):
+            self.add_thread()
+        threading.Thread(target=self.watch, daemon=True, name="probe-watchdog").start()
+
+    def submit(self, job: Job) -> None:
+        self.jobs.put(job)
+
+    def add_thread(self) -> None:
+        threading.Thread(target=self.work, daemon=True, name="probe").start()
+
+    def work(self) -> None:
+        me = threading.get_ident()
+        while True:
+            job = self.jobs.get()
+            job.started_at = timezone.now()
+            if job.started_at >= job.run.expires_at:
+                log.info(
+                    "probe %s at %s for %s expired unrun",
+                    job.run.probe_id,
+                    job.vantage_point,
+                    job.run.scheduled_at,
+                )
+                job.report(None)
+                continue
+            with self.lock:
+                job.deadline = time.monotonic() + deadline_of(job.run.spec)
+                self.running[me] = job
+            result = execute(job.run.spec)
+            with self.lock:
+                given_up = self.running.pop(me, None) is not job
+            if given_up:
+                return  # the watchdog reported it and put a new thread in this one's place
+            job.report(result_wire(job.run, job.vantage_point, result, job.started_at))
+
+    def watch(self) -> None:
+        while True:
+            time.sleep(self.WATCH_SECONDS)
+            now = time.monotonic()
+            with self.lock:
+                overdue = [(me, job) for me, job in self.running.items() if job.deadline <= now]
+                for me, _ in overdue:
+                    del self.running[me]
+                    self.add_thread()
+            for _, job in overdue:
+                seconds = deadline_of(job.run.spec)
+                result = RunResult.from_error(f"DeadlineExceeded: no answer within {seconds:g} s")
+                job.report(result_wire(job.run, job.vantage_point, result, job.started_at))
 
 
-def run_one(run: Run, vantage_point: str) -> dict | None:
-    """Run one probe now, unless it expired while waiting for a thread."""
-    started = timezone.now()
-    if started >= run.expires_at:
-        log.info(
-            "probe %s at %s for %s expired unrun", run.probe_id, vantage_point, run.scheduled_at
-        )
-        return None
-    return result_wire(run, vantage_point, execute(run.spec), started)
+_threads: ProbeThreads | None = None
+_threads_lock = threading.Lock()
+
+
+def probe_threads() -> ProbeThreads:
+    global _threads
+    with _threads_lock:
+        if _threads is None:
+            _threads = ProbeThreads(settings.PROBE_THREADS)
+        return _threads
 
 
 class ResultSender:
@@ -215,25 +256,41 @@ class ResultSender:
     go out together, in a message per PROBE_RESULTS_PER_MESSAGE results or
     PROBE_RESULTS_FLUSH_SECONDS (whichever first), so that the recorder sees a few large
     batches rather than many small ones. A batch waits (`wait_sent`) until its results are
-    with the broker before its message may be acknowledged."""
+    with the broker before its message may be acknowledged; once no run in the process is
+    still under way (`expect`, `add`, `forget`), a waiting batch's results go at once, since
+    holding them would only delay its acknowledgement and the page."""
 
     def __init__(self, publish: Callable[[list[dict]], None]) -> None:
         self.publish = publish
         self.lock = threading.Condition()
         self.pending: list[dict] = []
         self.first_pending_at = 0.0
+        self.expected = 0  # runs under way, whose result is still to come
+        self.waiting = 0  # batches waiting in `wait_sent`
         self.queued = 0  # results handed in so far
         self.sent = 0  # of those, how many the broker has (or were given up on)
         self.failed_upto = 0  # results up to here were lost with a failed publish
         self.thread = threading.Thread(target=self.loop, daemon=True, name="result-sender")
         self.thread.start()
 
+    def expect(self) -> None:
+        """A run has started: its result (`add`) or its absence (`forget`) will follow."""
+        with self.lock:
+            self.expected += 1
+
+    def forget(self) -> None:
+        """An expected run gave no result (it expired before it could start)."""
+        with self.lock:
+            self.expected -= 1
+            self.lock.notify_all()
+
     def add(self, wire: dict) -> int:
-        """Hand in a result; return its ticket for `wait_sent`."""
+        """Hand in an expected run's result; return its ticket for `wait_sent`."""
         with self.lock:
             if not self.pending:
                 self.first_pending_at = time.monotonic()
             self.pending.append(wire)
+            self.expected -= 1
             self.queued += 1
             self.lock.notify_all()
             return self.queued
@@ -243,8 +300,11 @@ class ResultSender:
         broker refused it: the batch fails, its results lost like runs dispatched while the
         broker is down (the next slots run as usual)."""
         with self.lock:
+            self.waiting += 1
+            self.lock.notify_all()
             while self.sent < ticket:
                 self.lock.wait()
+            self.waiting -= 1
             if ticket <= self.failed_upto:
                 raise ConnectionError("results could not be sent to the recorder")
 
@@ -253,7 +313,9 @@ class ResultSender:
             with self.lock:
                 while not self.pending:
                     self.lock.wait()
-                while len(self.pending) < settings.PROBE_RESULTS_PER_MESSAGE:
+                while len(self.pending) < settings.PROBE_RESULTS_PER_MESSAGE and not (
+                    self.waiting and not self.expected
+                ):
                     left = self.first_pending_at + settings.PROBE_RESULTS_FLUSH_SECONDS
                     if left <= time.monotonic():
                         break
@@ -280,6 +342,12 @@ class ImmediateSender:
     def __init__(self, publish: Callable[[list[dict]], None]) -> None:
         self.publish = publish
 
+    def expect(self) -> None:
+        pass
+
+    def forget(self) -> None:
+        pass
+
     def add(self, wire: dict) -> int:
         self.publish([wire])
         return 0
@@ -292,7 +360,7 @@ _senders: dict[Callable, ResultSender] = {}
 
 
 def sender_for(publish: Callable[[list[dict]], None]) -> ResultSender:
-    with _pool_lock:
+    with _threads_lock:
         if publish not in _senders:
             _senders[publish] = ResultSender(publish)
         return _senders[publish]
@@ -301,24 +369,16 @@ def sender_for(publish: Callable[[list[dict]], None]) -> ResultSender:
 def run_batch(
     vantage_point: str, runs: list[Run], publish: Callable[[list[dict]], None], eager=False
 ) -> int:
-    """Run each run at its slot (runs already due at once), hand the results to the process's
-    sender for `publish` (or publish each at once when `eager`), and return how many there
-    were. Returns once every result is published: only then may the batch's message be
-    acknowledged."""
+    """Run each run at its slot (runs already due at once) on the probe threads, hand the
+    results to the process's sender for `publish` (or publish each at once when `eager`), and
+    return how many there were. Returns once every result is published: only then may the
+    batch's message be acknowledged."""
     waiting = sorted(runs, key=lambda run: run.scheduled_at)
-    finished: queue.SimpleQueue = queue.SimpleQueue()
+    finished: queue.SimpleQueue[dict | None] = queue.SimpleQueue()
     sender = ImmediateSender(publish) if eager else sender_for(publish)
     in_flight = 0
     last_ticket = 0
     results = 0
-
-    def run_and_report(run: Run) -> None:
-        wire = None
-        try:
-            wire = run_one(run, vantage_point)
-        finally:
-            finished.put(wire)
-
     while waiting or in_flight:
         now = time.time()
         while waiting and waiting[0].scheduled_at.timestamp() <= now:
@@ -328,7 +388,8 @@ def run_batch(
                     "probe %s at %s for %s expired", run.probe_id, vantage_point, run.scheduled_at
                 )
                 continue
-            pool().submit(run_and_report, run)
+            sender.expect()
+            probe_threads().submit(Job(run, vantage_point, finished.put))
             in_flight += 1
         timeout = 1.0
         if waiting:
@@ -342,7 +403,9 @@ def run_batch(
         except queue.Empty:
             continue
         in_flight -= 1
-        if wire is not None:
+        if wire is None:
+            sender.forget()
+        else:
             last_ticket = sender.add(wire)
             results += 1
     if last_ticket:

@@ -3,8 +3,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitors import runner
 from monitors.checks import REGISTRY, Outcome
 from monitors.runner import ResultSender, Run, run_batch
+from tests.servers import wait_for
 
 
 class Instant:
@@ -80,3 +82,74 @@ def test_a_refused_publish_fails_the_batch(instant, settings):
     ticket = sender.add({"probe_id": 1})
     with pytest.raises(ConnectionError):
         sender.wait_sent(ticket)
+
+
+class Blocking:
+    """A check that ignores its timeout until the test lets it go, as a stuck library call."""
+
+    kind = "blocking"
+    release = threading.Event()
+    threads: list[threading.Thread] = []
+
+    @classmethod
+    def run(cls, config, timeout, probe=None):
+        cls.threads.append(threading.current_thread())
+        cls.release.wait(30)
+        return Outcome(connected=True, response_time_ms=1.0)
+
+
+@pytest.fixture
+def blocking(monkeypatch):
+    monkeypatch.setitem(REGISTRY, "blocking", Blocking)
+    Blocking.release.clear()
+    Blocking.threads.clear()
+    yield {"kind": "blocking", "config": {}, "conditions": [], "timeout": 1, "version": "v1"}
+    Blocking.release.set()
+
+
+def test_a_check_past_its_deadline_is_reported_and_its_thread_replaced(blocking, instant, settings):
+    settings.PROBE_DEADLINE_MARGIN_SECONDS = 0.2
+    threads = runner.ProbeThreads(1)
+    reported = []
+    threads.submit(runner.Job(runs(blocking, 1, 3000)[0], "sh", reported.append))
+    # Queued behind the stuck check on the only thread: it runs once the watchdog gives up.
+    threads.submit(runner.Job(runs(instant, 1, 3001)[0], "sh", reported.append))
+    assert wait_for(lambda: len(reported) == 2, 10)
+    failed, done = reported
+    assert failed["probe_id"] == 3000 and not failed["run"]["ok"]
+    assert failed["run"]["error"] == "DeadlineExceeded: no answer within 1.2 s"
+    assert (done["probe_id"], done["run"]["ok"]) == (3001, True)
+    Blocking.release.set()  # the stuck call returns at last: its thread drops it and ends
+    (stuck_thread,) = Blocking.threads
+    stuck_thread.join(10)
+    assert not stuck_thread.is_alive()
+    assert len(reported) == 2
+
+
+def test_a_waiting_batch_is_sent_at_once_once_nothing_else_runs(instant, settings):
+    settings.PROBE_RESULTS_FLUSH_SECONDS = 60
+    sent = []
+    batch = threading.Thread(target=run_batch, args=("sh", runs(instant, 5, 5000), sent.extend))
+    batch.start()
+    batch.join(10)  # not the 60 s of the flush timer
+    assert not batch.is_alive()
+    assert sorted(r["probe_id"] for r in sent) == list(range(5000, 5005))
+
+
+def test_a_finished_batch_waits_for_the_runs_still_under_way(blocking, instant, settings):
+    settings.PROBE_RESULTS_FLUSH_SECONDS = 60
+    settings.PROBE_DEADLINE_MARGIN_SECONDS = 30
+    messages = []
+    slow = threading.Thread(target=run_batch, args=("sh", runs(blocking, 1, 6000), messages.append))
+    slow.start()
+    wait_for(lambda: Blocking.threads, 10, "the blocking check to start")
+    quick = threading.Thread(target=run_batch, args=("sh", runs(instant, 3, 6100), messages.append))
+    quick.start()
+    sender = runner.sender_for(messages.append)
+    wait_for(lambda: sender.waiting == 1, 10, "the quick batch to wait for its results")
+    assert messages == []  # held for the run still under way, to go out with its result
+    Blocking.release.set()
+    slow.join(10)
+    quick.join(10)
+    assert not slow.is_alive() and not quick.is_alive()
+    assert [sorted(r["probe_id"] for r in m) for m in messages] == [[6000, 6100, 6101, 6102]]
