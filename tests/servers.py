@@ -57,14 +57,14 @@ def wait_for(predicate, timeout: float = 30.0, what: str = ""):
 
 
 def stop_process(process: subprocess.Popen) -> str:
-    """Terminate a server started with its output piped (killed if it lingers); its output."""
+    """Terminate a server (killed if it lingers); its output, if it was piped."""
     process.terminate()
     try:
         output, _ = process.communicate(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
         output, _ = process.communicate()
-    return output.decode(errors="replace")
+    return (output or b"").decode(errors="replace")
 
 
 def wait_until_closed(port: int, timeout: float = 20) -> None:
@@ -201,7 +201,8 @@ NO_REDIRECTS = urllib.request.build_opener(KeepRedirects)
 
 
 class LiveSite:
-    """The site under gunicorn (one worker, two threads), with the environment given."""
+    """The site under gunicorn (one worker, two threads), with the environment given. Its
+    output goes to a file (a pipe nobody reads until the end would fill and stall it)."""
 
     def __init__(self, tmp_path: Path, *, also_on: tuple[str, ...] = (), **environment: str):
         """`also_on`: more addresses to listen on (the same port), e.g. a veth's."""
@@ -214,17 +215,22 @@ class LiveSite:
             "PUBLIC_VERSION_TTL_MS": "0",
             **environment,
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "statuspage.wsgi:application", "--bind",
-             f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "2", "--log-level",
-             "warning", "--timeout", "60",
-             *[arg for host in also_on for arg in ("--bind", f"{host}:{self.port}")]],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_for_port(self.port, self.process)
+        self.log = tmp_path / f"site-{self.port}.log"
+        with self.log.open("wb") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "statuspage.wsgi:application", "--bind",
+                 f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "2", "--log-level",
+                 "warning", "--timeout", "60",
+                 *[arg for host in also_on for arg in ("--bind", f"{host}:{self.port}")]],
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            wait_for_port(self.port, self.process)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{self.log.read_text(errors='replace')}") from None
 
     def request(self, method: str, path: str, body: bytes | None = None, **headers: str):
         """(status, headers, body) of a request; an HTTP error status is an answer too."""
@@ -241,7 +247,9 @@ class LiveSite:
         return self.request("GET", path, **headers)
 
     def stop(self) -> str:
-        return stop_process(self.process)
+        """Stop the site; what it wrote."""
+        stop_process(self.process)
+        return self.log.read_text(errors="replace")
 
 
 class CeleryWorker:
