@@ -5,7 +5,8 @@ import pytest
 
 from monitors import runner
 from monitors.checks import REGISTRY, Outcome
-from monitors.runner import ResultSender, Run, run_batch
+from monitors.result_sender import ResultSender, sender_for
+from monitors.runner import Run, run_batch
 from tests.servers import wait_for
 
 
@@ -145,7 +146,7 @@ def test_a_finished_batch_waits_for_the_runs_still_under_way(blocking, instant, 
     wait_for(lambda: Blocking.threads, 10, "the blocking check to start")
     quick = threading.Thread(target=run_batch, args=("sh", runs(instant, 3, 6100), messages.append))
     quick.start()
-    sender = runner.sender_for(messages.append)
+    sender = sender_for(messages.append)
     wait_for(lambda: sender.waiting == 1, 10, "the quick batch to wait for its results")
     assert messages == []  # held for the run still under way, to go out with its result
     Blocking.release.set()
