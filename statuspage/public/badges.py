@@ -2,6 +2,10 @@
 READMEs, wikis and dashboards. The status is written in words, not told by colour alone, and
 the badge carries a title and an accessible name.
 
+While the automatic checks are delayed (a `MonitoringStall`), a badge that would say
+"operational" says "checks delayed" in grey instead, as the page's banner does: nobody has
+seen it working lately. A known problem is still shown as it is.
+
 Badges speak the reader's language: `?lang=zh-hans` in the address (for a page that embeds the
 badge in one language), else the request's (Accept-Language, or the language cookie); the
 cache keeps one badge per language and the response varies on both headers."""
@@ -18,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
+from monitors.models import MonitoringStall, Probe
 from statuspage import status as rules
 from statuspage.languages import pick, uses_second_language
 from statuspage.models import Component
@@ -42,6 +47,7 @@ INDICATOR_COLOURS = {
     "major": COLOURS[rules.PARTIAL],
     "critical": COLOURS[rules.MAJOR],
 }
+STALE_COLOUR = "#5c6670"
 LABEL_COLOUR = "#444d56"
 PADDING = 10
 
@@ -88,6 +94,8 @@ class Badge:
 
 def page_badge_for() -> Badge:
     story = page_story()
+    if story.tone == "stale":
+        return Badge(_("status"), _("checks delayed"), STALE_COLOUR)
     message = str(BANNER_TEXT[story.indicator]).lower()
     return Badge(_("status"), message, INDICATOR_COLOURS[story.indicator])
 
@@ -95,7 +103,17 @@ def page_badge_for() -> Badge:
 def component_badge_for(component: Component) -> Badge:
     """The component's badge in the active language."""
     name = pick(component.name, component.name_alt, uses_second_language())
+    if component.status == rules.OPERATIONAL and checks_delayed(component):
+        return Badge(name, _("checks delayed"), STALE_COLOUR)
     return Badge(name, str(STATUS_WORDS[component.status]).lower(), COLOURS[component.status])
+
+
+def checks_delayed(component: Component) -> bool:
+    """Whether monitoring has stalled and the component's status comes from its probes."""
+    return (
+        MonitoringStall.objects.current() is not None
+        and Probe.objects.filter(component=component, is_enabled=True).exists()
+    )
 
 
 def lang_parameter(value: str) -> str:

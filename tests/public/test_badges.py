@@ -1,7 +1,9 @@
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.utils import timezone
 
+from monitors.models import MonitoringStall, Probe
 from statuspage import actions
 from statuspage.public.caching import clear_public_cache
 from tests.public import worlds
@@ -79,3 +81,40 @@ def test_badges_speak_the_readers_language(db, client):
     assert words(svg)[0] == "状态"
     _, svg = badge(client, "/badge.svg?lang=fr")
     assert words(svg)[0] == "status"
+
+
+def test_while_checks_are_delayed_operational_is_not_claimed(db, client):
+    c = worlds.components()
+    Probe.objects.create(component=c["bureau"], name="health", kind="http", config={})
+    Probe.objects.create(component=c["loan-app"], name="health", kind="http", config={})
+    actions.set_component_status(c["loan-app"], "partial_outage", actor=None, via="system")
+    now = timezone.now()
+    MonitoringStall.objects.create(started_at=now, noticed_at=now)
+    clear_public_cache()
+    # The page has a known problem: it still says so.
+    assert words(badge(client, "/badge.svg")[1]) == ["status", "partial system outage"]
+    assert words(badge(client, "/components/loan-app/badge.svg")[1]) == [
+        "Loan App",
+        "partial outage",
+    ]
+    # Probed and "operational": nobody has seen it work lately.
+    _, svg = badge(client, "/components/bureau/badge.svg")
+    assert words(svg) == ["Credit bureau", "checks delayed"]
+    assert svg.findall(f"{SVG}rect")[1].get("fill") == "#5c6670"
+    # Not probed: its status is the staff's word, which no stall makes older.
+    assert words(badge(client, "/components/service-1/badge.svg")[1]) == [
+        "Service 1",
+        "operational",
+    ]
+    zh = client.__class__(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert words(badge(zh, "/components/bureau/badge.svg")[1]) == ["Credit bureau", "检测延迟"]
+
+
+def test_a_page_with_no_known_problem_says_its_checks_are_delayed(db, client):
+    worlds.components()
+    now = timezone.now()
+    MonitoringStall.objects.create(started_at=now, noticed_at=now)
+    _, svg = badge(client, "/badge.svg")
+    assert words(svg) == ["status", "checks delayed"]
+    _, svg = badge(client.__class__(HTTP_ACCEPT_LANGUAGE="zh-hans"), "/badge.svg")
+    assert words(svg) == ["状态", "检测延迟"]
