@@ -304,3 +304,52 @@ def test_a_probe_worker_with_no_database_probes_and_the_recorder_records(workers
     assert target.requests == 1
     assert worker.poll() is None
     assert ProbeState.objects.get(probe=probe, vantage_point="far").last_ok is True
+
+
+def test_a_recorder_killed_mid_batch_loses_no_result_and_double_counts_none(workers, target):
+    if connection.vendor != "postgresql":
+        pytest.skip("runs once, on PostgreSQL: it holds the recorder with a table lock")
+    import psycopg
+
+    probe = make_probe("ledger", target.url, ["rk"], interval_seconds=300)
+    slot = timezone.now().replace(microsecond=0)
+    run = Dispatch(probe.pk, "rk", slot, slot + timedelta(seconds=300))
+    # Another session holds the results table: the recorder's batch waits inside its
+    # transaction, with its message taken and not yet acknowledged.
+    blocker = psycopg.connect(database_url())
+    blocker.execute("LOCK TABLE monitors_proberesult IN EXCLUSIVE MODE")
+    try:
+        recorder = workers("results", database_url())
+        workers("probes.rk")
+        with app.connection_for_write(BROKER) as conn:
+            send([run], timezone.now(), broker_connection=conn)
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE '%%monitors_proberesult%%' AND datname = current_database()"
+        )
+
+        def recorder_waits() -> bool:
+            with connection.cursor() as cursor:
+                cursor.execute(waiting)
+                return cursor.fetchone()[0] > 0
+
+        wait_for(recorder_waits, 60, "the recorder to wait on the results table")
+        os.killpg(recorder.pid, signal.SIGKILL)  # mid-batch: nothing committed, nothing acked
+        recorder.wait(10)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert not ProbeResult.objects.exists()
+
+    time.sleep(VISIBILITY_TIMEOUT + 1)  # until the broker considers the batch abandoned
+    workers("results", database_url())
+    wait_for(lambda: ProbeResult.objects.exists(), 90, "the redelivered batch's result")
+    # The same run once more (a probe worker's redelivery) is recognised and dropped.
+    with app.connection_for_write(BROKER) as conn:
+        send([run], timezone.now(), broker_connection=conn)
+    wait_for(lambda: target.requests >= 2, 60, "the duplicate to run")
+    time.sleep(1)
+    result = ProbeResult.objects.get()
+    assert (result.scheduled_at, result.ok) == (slot, True)
+    assert ProbeRollup.objects.get(period="hour").checks == 1
+    assert ProbeState.objects.get(probe=probe).last_ok is True
