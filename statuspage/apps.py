@@ -23,8 +23,9 @@ class StatuspageConfig(AppConfig):
         # After every migrate (and every test flush), the roles get the permissions of models
         # added since: the data migration alone would only know the models of its time.
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="statuspage.sync_roles")
-        from django.contrib.auth.signals import user_logged_in
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from statuspage.login_throttle import record_sign_in
+        from statuspage.login_throttle import record_sign_in, record_sign_out
 
         user_logged_in.connect(record_sign_in, dispatch_uid="statuspage.record_sign_in")
+        user_logged_out.connect(record_sign_out, dispatch_uid="statuspage.record_sign_out")

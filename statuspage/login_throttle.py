@@ -8,8 +8,8 @@ embedded default). After `LOGIN_FAILURE_LIMIT` failures for one user name, or
 `LOGIN_FAILURE_LIMIT_PER_ADDRESS` from one address, within `LOGIN_FAILURE_WINDOW_SECONDS`,
 attempts are refused without checking the password until the oldest of those failures leaves
 the window; the lock itself is audited once (`login.locked`). A successful sign-in is audited too
-(`login.succeeded`, by `record_sign_in`, on Django's `user_logged_in` signal). No entry ever
-holds a password.
+(`login.succeeded`, by `record_sign_in`, on Django's `user_logged_in` signal), and so is a
+sign-out (`login.signed_out`, on `user_logged_out`). No entry ever holds a password.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from statuspage.models import AuditEntry
 SUCCEEDED = "login.succeeded"
 FAILED = "login.failed"
 LOCKED = "login.locked"
+SIGNED_OUT = "login.signed_out"
 OBJECT_TYPE = "login"
 
 
@@ -109,13 +110,23 @@ def record_failure(username: str, address: str, via: str, now: datetime) -> None
 
 def record_sign_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
     """On `user_logged_in`: who signed in, from where, on which login page."""
+    record_session(request, user, SUCCEEDED)
+
+
+def record_sign_out(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """On `user_logged_out`: who signed out (nobody, when the session had no user)."""
+    if user is not None:
+        record_session(request, user, SIGNED_OUT)
+
+
+def record_session(request: HttpRequest | None, user, action: str) -> None:
     admin_page = request is not None and request.path.startswith("/admin/")
     AuditEntry.objects.create(
         at=timezone.now(),
         actor=user,
         actor_name=user.get_username()[:150],
         via=AuditEntry.Via.ADMIN if admin_page else AuditEntry.Via.CONSOLE,
-        action=SUCCEEDED,
+        action=action,
         object_type=OBJECT_TYPE,
         object_id=client_address(request),
         object_repr=username_key(user.get_username()),

@@ -46,3 +46,16 @@ def test_the_audit_log_shows_sign_ins_by_address(staff_client, staff):
     assert f"from {ADDRESS}" in page
     response = staff_client.get("/console/audit/", {"object": ADDRESS})
     assert [entry.action for entry, _ in response.context["rows"]] == ["login.failed"]
+
+
+def test_a_sign_out_is_audited(staff):
+    client = Client(REMOTE_ADDR=ADDRESS)
+    client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"})
+    assert client.post("/accounts/logout/").status_code == 302
+
+    entry = AuditEntry.objects.get(action="login.signed_out")
+    assert (entry.actor, entry.actor_name, entry.via) == (staff, "alice", "console")
+    assert entry.object_id == ADDRESS
+    # Signing out without a session writes nothing: there is nobody to name.
+    Client().post("/accounts/logout/")
+    assert AuditEntry.objects.filter(action="login.signed_out").count() == 1
