@@ -47,7 +47,7 @@ INDICATOR_COLOURS = {
     "major": COLOURS[rules.PARTIAL],
     "critical": COLOURS[rules.MAJOR],
 }
-STALE_COLOUR = "#5c6670"
+STALE_COLOUR = "#6a737d"  # 4.8:1 with white; lighter than the label
 LABEL_COLOUR = "#444d56"
 PADDING = 10
 

@@ -100,7 +100,7 @@ def test_while_checks_are_delayed_operational_is_not_claimed(db, client):
     # Probed and "operational": nobody has seen it work lately.
     _, svg = badge(client, "/components/bureau/badge.svg")
     assert words(svg) == ["Credit bureau", "checks delayed"]
-    assert svg.findall(f"{SVG}rect")[1].get("fill") == "#5c6670"
+    assert svg.findall(f"{SVG}rect")[1].get("fill") == "#6a737d"
     # Not probed: its status is the staff's word, which no stall makes older.
     assert words(badge(client, "/components/service-1/badge.svg")[1]) == [
         "Service 1",
