@@ -309,6 +309,17 @@ def test_staff_edit_the_whole_series_from_an_occurrence(staff_client, staff):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_series_from_the_config_file_says_so_where_it_is_edited(staff_client):
+    series, (first, *_) = schedule_weekly(staff_client)
+    page = staff_client.get(f"/console/maintenance/{first.pk}/series/").content.decode()
+    assert "configuration file" not in page
+    series.config_slug = "bureau-weekly"
+    series.save(update_fields=["config_slug"])
+    page = staff_client.get(f"/console/maintenance/{first.pk}/series/").content.decode()
+    assert "comes from the configuration file" in page and "bureau-weekly" in page
+
+
+@time_machine.travel(NOW, tick=False)
 def test_an_invalid_series_rule_is_shown_on_the_field(staff_client):
     series, (first, *_) = schedule_weekly(staff_client)
     response = staff_client.post(
