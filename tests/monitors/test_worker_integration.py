@@ -262,6 +262,19 @@ def test_two_vantage_points_detect_an_outage_and_its_recovery(workers, target):
     assert detected_in < probe.interval_seconds + 3 * probe.recheck_seconds + 5
 
 
+def assert_a_redelivery_changes_nothing(run: Dispatch, probe: Probe, target, requests: int):
+    """Send `run` once more: it runs (the target's `requests`-th request), and the recorder
+    recognises its result and drops it: one good result for the slot, counted once."""
+    with app.connection_for_write(BROKER) as conn:
+        send([run], timezone.now(), broker_connection=conn)
+    wait_for(lambda: target.requests >= requests, 90, "the duplicate to run")
+    time.sleep(1)  # for the recorder to have had the duplicate: nothing to wait on
+    result = ProbeResult.objects.get()
+    assert (result.scheduled_at, result.ok) == (run.scheduled_at, True)
+    assert ProbeRollup.objects.get(period="hour").checks == 1
+    assert ProbeState.objects.get(probe=probe).last_ok is True
+
+
 def test_a_worker_killed_mid_probe_loses_no_result_and_double_counts_none(workers, target):
     probe = make_probe(
         "disbursement", target.url, ["kill"], interval_seconds=300, timeout_seconds=8
@@ -283,14 +296,7 @@ def test_a_worker_killed_mid_probe_loses_no_result_and_double_counts_none(worker
     wait_for(lambda: ProbeResult.objects.exists(), 90, "the redelivered run's result")
 
     # The same run delivered once more (a second redelivery) is recognised and dropped.
-    with app.connection_for_write(BROKER) as conn:
-        send([run], timezone.now(), broker_connection=conn)
-    wait_for(lambda: target.requests >= 3, 90, "the duplicate to run")
-    time.sleep(1)
-    result = ProbeResult.objects.get()
-    assert (result.scheduled_at, result.ok) == (slot, True)
-    assert ProbeRollup.objects.get(period="hour").checks == 1
-    assert ProbeState.objects.get(probe=probe).last_ok is True
+    assert_a_redelivery_changes_nothing(run, probe, target, requests=3)
 
 
 def test_a_probe_worker_with_no_database_probes_and_the_recorder_records(workers, target):
@@ -345,11 +351,4 @@ def test_a_recorder_killed_mid_batch_loses_no_result_and_double_counts_none(work
     workers("results", database_url())
     wait_for(lambda: ProbeResult.objects.exists(), 90, "the redelivered batch's result")
     # The same run once more (a probe worker's redelivery) is recognised and dropped.
-    with app.connection_for_write(BROKER) as conn:
-        send([run], timezone.now(), broker_connection=conn)
-    wait_for(lambda: target.requests >= 2, 60, "the duplicate to run")
-    time.sleep(1)
-    result = ProbeResult.objects.get()
-    assert (result.scheduled_at, result.ok) == (slot, True)
-    assert ProbeRollup.objects.get(period="hour").checks == 1
-    assert ProbeState.objects.get(probe=probe).last_ok is True
+    assert_a_redelivery_changes_nothing(run, probe, target, requests=2)
