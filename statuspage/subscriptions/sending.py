@@ -85,18 +85,24 @@ def claim_batch(channel: str, now: datetime, size: int) -> list[Delivery]:
         Delivery.objects.filter(pk__in=ids, status=Status.PENDING).update(
             status=Status.SENDING, claimed_at=now, claimed_by=token, updated_at=now
         )
-    return list(
+    claimed = list(
         Delivery.objects.filter(claimed_by=token, status=Status.SENDING)
-        .select_related(
-            "subscriber",
-            "notification__event__incident_update",
-            "notification__event__maintenance_update",
-            "notification__event__component",
-            "notification__incident",
-            "notification__maintenance",
-        )
+        .select_related("subscriber")
         .order_by("pk")
     )
+    # A batch is mostly one notification to many recipients: each notification (with what it
+    # is about) is loaded once and shared, not joined into every row. That took a seventh of
+    # the sender's CPU time per email (benchmarks/fanout.py).
+    notifications = Notification.objects.select_related(
+        "event__incident_update",
+        "event__maintenance_update",
+        "event__component",
+        "incident",
+        "maintenance",
+    ).in_bulk({delivery.notification_id for delivery in claimed})
+    for delivery in claimed:
+        delivery.notification = notifications[delivery.notification_id]
+    return claimed
 
 
 # --- recording outcomes -------------------------------------------------------------------
