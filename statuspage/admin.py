@@ -41,6 +41,19 @@ from statuspage.roles import ROLES
 Via = AuditEntry.Via
 
 
+class LookOnlyAdmin:
+    """A model admin to look at only: nothing is added, changed or deleted there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PublicChangeAdmin(admin.ModelAdmin):
     """Runs every POST (the change form, the delete page, the change list's actions) inside one
     public change: whatever it saves is recomputed and published together, once."""
@@ -190,18 +203,9 @@ class ApiTokenAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(LookOnlyAdmin, admin.ModelAdmin):
     list_display = ["at", "actor_name", "via", "action", "object_type", "object_repr"]
     list_filter = ["via", "object_type"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- people: users, role groups, second factors --------------------------------------------
@@ -251,19 +255,10 @@ class StaffUserAdmin(AuditTrailAdmin, UserAdmin):
 
 
 @admin.register(Group)
-class RoleGroupAdmin(GroupAdmin):
+class RoleGroupAdmin(LookOnlyAdmin, GroupAdmin):
     """The role groups, to look at only: `statuspage.roles` gives them their permissions again
     after every `migrate`, so an edit here would be silently undone (and a new group is no
     role). Roles are given with `manage.py set_role` or on the console's users page."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SecondFactorAdmin(AuditTrailAdmin):

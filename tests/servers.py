@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -310,3 +311,31 @@ class CeleryWorker:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class BackgroundLoop:
+    """`loop()` in a daemon thread for the length of a `with` block, told to end by
+    `self.stopped`; the thread's database connections are closed when it ends."""
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def loop(self) -> None:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        from django.db import connections
+
+        try:
+            self.loop()
+        finally:
+            connections.close_all()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join(20)

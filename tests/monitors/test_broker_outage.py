@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from monitors.models import Probe, ProbeResult
 from monitors.scheduler import dispatch_due
 from statuspage.celery import app
 from statuspage.models import Component
-from tests.servers import CeleryWorker, PrivateRedis, wait_for
+from tests.servers import BackgroundLoop, CeleryWorker, PrivateRedis, wait_for
 
 from .test_worker_integration import NO_DATABASE, Target
 
@@ -63,36 +62,24 @@ def target():
     service.server.shutdown()
 
 
-class Dispatcher:
+class Dispatcher(BackgroundLoop):
     """The beat's dispatcher in a thread, every 0.5 s; while the broker is down its sends fail
     (those runs are lost, as they would be: the next slots are dispatched once it is back)."""
 
     def __init__(self, broker_url: str) -> None:
+        super().__init__()
         self.broker_url = broker_url
-        self.stopped = threading.Event()
         self.failed_sends = 0
-        self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def loop(self) -> None:
-        try:
-            while not self.stopped.is_set():
-                try:
-                    with app.connection_for_write(self.broker_url) as conn:
-                        conn.ensure_connection(max_retries=1)
-                        dispatch_due(timezone.now(), broker_connection=conn)
-                except Exception:
-                    self.failed_sends += 1
-                self.stopped.wait(0.5)
-        finally:
-            connections.close_all()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopped.set()
-        self.thread.join(15)
+        while not self.stopped.is_set():
+            try:
+                with app.connection_for_write(self.broker_url) as conn:
+                    conn.ensure_connection(max_retries=1)
+                    dispatch_due(timezone.now(), broker_connection=conn)
+            except Exception:
+                self.failed_sends += 1
+            self.stopped.wait(0.5)
 
 
 def test_a_probe_worker_survives_its_broker_stopping_and_resumes_without_stale_runs(

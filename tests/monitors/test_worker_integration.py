@@ -28,6 +28,7 @@ from monitors.results import settle_automatic_incidents
 from monitors.scheduler import Dispatch, dispatch_due, send
 from statuspage.celery import app
 from statuspage.models import Component, Incident
+from tests.servers import BackgroundLoop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -167,31 +168,14 @@ def target():
     service.server.shutdown()
 
 
-class Beat:
+class Beat(BackgroundLoop):
     """The dispatch beat, in a thread of the test process, against the test broker."""
 
-    def __init__(self) -> None:
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.loop, daemon=True)
-
     def loop(self) -> None:
-        from django.db import connections
-
-        try:
-            with app.connection_for_write(BROKER) as conn:
-                while not self.stopped.is_set():
-                    dispatch_due(timezone.now(), broker_connection=conn)
-                    self.stopped.wait(0.5)
-        finally:
-            connections.close_all()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopped.set()
-        self.thread.join(10)
+        with app.connection_for_write(BROKER) as conn:
+            while not self.stopped.is_set():
+                dispatch_due(timezone.now(), broker_connection=conn)
+                self.stopped.wait(0.5)
 
 
 def wait_for(predicate, timeout: float, what: str):

@@ -17,14 +17,13 @@ import random
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from monitors.agent_tokens import issue_agent_token
@@ -38,7 +37,7 @@ from monitors.models import (
 from monitors.recorder import record_result
 from monitors.runner import execute, spec_of
 from statuspage.models import Component, Incident
-from tests.servers import ROOT, LiveSite, free_port, test_database_url
+from tests.servers import ROOT, BackgroundLoop, LiveSite, free_port, test_database_url
 
 from .live import INTERVAL, Agent, Target, wait_for
 
@@ -110,36 +109,24 @@ def netns():
         ip("link", "del", space.outer, check=False)  # gone with the namespace, normally
 
 
-class LocalVantagePoint:
+class LocalVantagePoint(BackgroundLoop):
     """The "local" vantage point beside the site: the worker's own run and record, in a thread
     of this process, on the same epoch-aligned slots as the agent."""
 
     def __init__(self, probe: Probe) -> None:
+        super().__init__()
         self.probe = probe
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def loop(self) -> None:
-        try:
-            while not self.stopped.is_set():
-                now = time.time()
-                slot = (now // INTERVAL + 1) * INTERVAL
-                if self.stopped.wait(slot - now):
-                    return
-                started = timezone.now()
-                record_result(self.probe, "local", execute(spec_of(self.probe)), now=timezone.now(),
-                              checked_at=started,
-                              scheduled_at=datetime.fromtimestamp(slot, UTC))  # fmt: skip
-        finally:
-            connections.close_all()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopped.set()
-        self.thread.join(20)
+        while not self.stopped.is_set():
+            now = time.time()
+            slot = (now // INTERVAL + 1) * INTERVAL
+            if self.stopped.wait(slot - now):
+                return
+            started = timezone.now()
+            record_result(self.probe, "local", execute(spec_of(self.probe)), now=timezone.now(),
+                          checked_at=started,
+                          scheduled_at=datetime.fromtimestamp(slot, UTC))  # fmt: skip
 
 
 @pytest.fixture
